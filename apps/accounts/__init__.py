@@ -1,0 +1,1 @@
+"""Accounts: the custom user (email login), JWT authentication and the profile."""

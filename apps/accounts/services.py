@@ -1,0 +1,166 @@
+"""Account services: every write of the accounts app (registration, tokens, passwords)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts.models import User, normalize_email
+from apps.accounts.tasks import password_reset_email_send
+from apps.accounts.validators import run_password_validators
+from apps.core.tasks import dispatch_on_commit
+
+EMAIL_TAKEN_MESSAGE = "A user with this email already exists."
+INVALID_CREDENTIALS_MESSAGE = "No active account found with the given credentials."
+INVALID_REFRESH_MESSAGE = "Refresh token is invalid, expired or revoked."
+WRONG_PASSWORD_MESSAGE = "The current password is incorrect."  # noqa: S105 - a message
+INVALID_RESET_LINK_MESSAGE = "The reset link is invalid or has expired."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A fresh access token and the refresh token that renews it."""
+
+    access: str
+    refresh: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The pair as the API returns it."""
+        return {"access": self.access, "refresh": self.refresh}
+
+
+def _issue_tokens(user: User) -> TokenPair:
+    """A new refresh token (recorded as outstanding) and its access token."""
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def user_register(*, email: str, password: str, name: str) -> User:
+    """Create an active user; a live account with the same email is a 400 on `email`."""
+    email = normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique")
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError as exc:  # a concurrent sign-up won the unique slot
+        raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc
+
+
+def auth_login(*, request: HttpRequest | None, email: str, password: str) -> TokenPair:
+    """Check the credentials and issue a token pair; same 401 for any failure."""
+    user = authenticate(request, email=normalize_email(email), password=password)
+    if user is None or not user.is_active:
+        raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS_MESSAGE)
+    update_last_login(User, user)
+    return _issue_tokens(user)
+
+
+def auth_token_refresh(*, refresh: str) -> TokenPair:
+    """Rotate a refresh token: the old one is revoked, a new pair is issued.
+
+    The outstanding-token row is locked, so two concurrent refreshes of one token cannot
+    both succeed: the second sees it revoked and gets 401.
+    """
+    token = _parse_refresh(refresh)
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
+        user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
+        if user is None:
+            raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
+        BlacklistedToken.objects.create(token=outstanding)
+        return _issue_tokens(user)
+
+
+def auth_logout(*, user: User, refresh: str) -> None:
+    """Revoke the caller's refresh token; revoking an already revoked one is a no-op."""
+    try:
+        token = RefreshToken(refresh, verify=False)  # type: ignore[arg-type]  # stubs: str is valid
+        token.verify()
+    except TokenError as exc:
+        if "blacklisted" in str(exc):
+            return
+        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]}) from exc
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
+    token.blacklist()
+
+
+def user_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every refresh token the user holds (after a password change or reset)."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """Change the caller's own name and phone."""
+    fields = [field for field in ("name", "phone") if field in data]
+    for field in fields:
+        setattr(user, field, data[field])
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+def user_password_change(*, user: User, old_password: str, new_password: str) -> TokenPair:
+    """Set a new password, revoke every session, and return a fresh pair for this device."""
+    if not user.check_password(old_password):
+        raise exceptions.ValidationError({"old_password": [WRONG_PASSWORD_MESSAGE]})
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        user_tokens_revoke_all(user=user)
+        return _issue_tokens(user)
+
+
+def user_password_reset_request(*, email: str) -> None:
+    """Queue a reset email for a live, active account; silent when there is none.
+
+    The caller gets the same answer either way, so the endpoint does not reveal accounts.
+    The token is made inside the task, so it never travels through the broker.
+    """
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    dispatch_on_commit(password_reset_email_send, str(user.pk))
+
+
+def user_password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+    """Set the new password when the uid and token match; revoke every session."""
+    try:
+        user_id = force_str(urlsafe_base64_decode(uid))
+        user = User.objects.get(pk=user_id, is_active=True)
+    except (ValueError, TypeError, OverflowError, DjangoValidationError, User.DoesNotExist) as exc:
+        raise exceptions.ValidationError({"token": [INVALID_RESET_LINK_MESSAGE]}) from exc
+    if not default_token_generator.check_token(user, token):
+        raise exceptions.ValidationError({"token": [INVALID_RESET_LINK_MESSAGE]})
+    run_password_validators(new_password, user=user, attr="new_password")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        user_tokens_revoke_all(user=user)
+
+
+def _parse_refresh(refresh: str) -> RefreshToken:
+    """A verified refresh token, or 401."""
+    try:
+        return RefreshToken(refresh)  # type: ignore[arg-type]  # stubs: str is valid
+    except TokenError as exc:
+        raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE) from exc

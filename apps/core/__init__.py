@@ -1,0 +1,1 @@
+"""The base layer every feature app builds on."""

@@ -1,0 +1,28 @@
+"""Authentication classes: simplejwt's, binding the user id to the request's log lines."""
+
+from typing import Any
+
+import structlog
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+INVALID_ACCESS_TOKEN_MESSAGE = "Access token is invalid or expired."  # noqa: S105 - a message
+
+
+class TracedJWTAuthentication(JWTAuthentication):
+    """JWT bearer authentication that adds `user_id` to every later log line of the request."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        """Authenticate as simplejwt does, then bind the user id to the log context.
+
+        simplejwt's nested error detail becomes one `authentication_failed` error.
+        """
+        try:
+            result = super().authenticate(request)
+        except InvalidToken as exc:
+            raise AuthenticationFailed(INVALID_ACCESS_TOKEN_MESSAGE) from exc
+        if result is not None:
+            structlog.contextvars.bind_contextvars(user_id=str(result[0].pk))
+        return result

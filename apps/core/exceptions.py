@@ -1,0 +1,92 @@
+"""The one global exception handler: every error becomes the envelope.
+
+Built on drf-standardized-errors, which flattens nested DRF errors into `{code, detail, attr}`
+items with dotted `attr` (`items.0.quantity`); we only change the outer shape and the logging.
+"""
+
+from dataclasses import asdict
+from typing import Any
+
+import structlog
+from django.core import signals
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from drf_standardized_errors.formatter import ExceptionFormatter
+from drf_standardized_errors.handler import ExceptionHandler
+from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, ErrorResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from apps.core.envelope import (
+    SERVER_ERROR_CODE,
+    SERVER_ERROR_MESSAGE,
+    VALIDATION_ERROR_MESSAGE,
+    build_envelope,
+    error_item,
+)
+
+logger = structlog.get_logger(__name__)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """413: the request body is larger than the server accepts."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class BadRequest(exceptions.APIException):
+    """400 for requests Django flags as malformed or suspicious."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request is malformed."
+    default_code = "bad_request"
+
+
+class EnvelopeExceptionFormatter(ExceptionFormatter):
+    """Formats the flattened errors as the envelope (see apps.core.envelope)."""
+
+    def format_error_response(self, error_response: ErrorResponse) -> Any:
+        """The envelope for this error; 5xx never exposes internals."""
+        message: str | None
+        errors = [asdict(error) for error in error_response.errors]
+        for error in errors:
+            error["attr"] = _public_attr(error["attr"])
+        if error_response.type == SERVER_ERROR:
+            errors = [error_item(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE)]
+            message = SERVER_ERROR_MESSAGE
+        elif error_response.type == VALIDATION_ERROR:
+            message = VALIDATION_ERROR_MESSAGE
+        else:
+            message = errors[0]["detail"] if errors else None
+        return build_envelope(status=self.exc.status_code, errors=errors, message=message)
+
+
+def _public_attr(attr: str | None) -> str | None:
+    """DRF's `non_field_errors` key becomes null at the top, the parent path when nested."""
+    key = api_settings.NON_FIELD_ERRORS_KEY
+    if attr is None or attr == key:
+        return None
+    suffix = f".{key}"
+    return attr.removesuffix(suffix) if attr.endswith(suffix) else attr
+
+
+class EnvelopeExceptionHandler(ExceptionHandler):
+    """Converts Django's own request errors and logs every 5xx with the trace id."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        """Map Django exceptions that mean bad input to 4xx instead of a 500."""
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
+        if isinstance(exc, SuspiciousOperation):
+            return BadRequest()
+        return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc: exceptions.APIException, response: Response) -> None:
+        """Log 5xx with its traceback (the trace id is bound) and tell Sentry via the signal."""
+        if not status.is_server_error(exc.status_code):
+            return
+        request = getattr(self.context.get("request"), "_request", None)
+        signals.got_request_exception.send(sender=None, request=request)
+        logger.error("unhandled_exception", exc_info=self.exc, status=exc.status_code)

@@ -1,0 +1,87 @@
+"""The abstract base every model of every app inherits: UUID key, timestamps, soft delete."""
+
+import uuid
+from typing import Any, ClassVar, TypeVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class SoftDeleteQuerySet(models.QuerySet[Any]):
+    """A queryset whose `delete()` soft-deletes; `hard_delete()` removes rows for real."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Mark every row deleted in one UPDATE; returns Django's `(count, {label: count})`."""
+        count = self.update(is_deleted=True, deleted_at=timezone.now())
+        return count, {self.model._meta.label: count}
+
+    def hard_delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the rows from the database (cascades as the foreign keys declare)."""
+        return super().delete()
+
+    def alive(self) -> "SoftDeleteQuerySet":
+        """Rows that are not soft-deleted."""
+        return self.filter(is_deleted=False)
+
+    def dead(self) -> "SoftDeleteQuerySet":
+        """Rows that are soft-deleted."""
+        return self.filter(is_deleted=True)
+
+
+class AllObjectsManager(models.Manager[_M]):
+    """Sees every row, deleted or not (`Model.all_objects`); querysets soft-delete."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        """Every row, as a SoftDeleteQuerySet."""
+        return SoftDeleteQuerySet(self.model, using=self._db)
+
+
+class SoftDeleteManager(AllObjectsManager[_M]):
+    """Hides soft-deleted rows (`Model.objects`, the default manager)."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        """Only rows that are not soft-deleted."""
+        return super().get_queryset().filter(is_deleted=False)
+
+
+class BaseModel(models.Model):
+    """UUID primary key, creation/update times, and soft delete with who deleted and when."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_deleted = models.BooleanField(default=False, editable=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects: ClassVar[SoftDeleteManager[Any]] = SoftDeleteManager()
+    all_objects: ClassVar[AllObjectsManager[Any]] = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        ordering = ("-created_at",)
+
+    def soft_delete(self, *, by: Any = None) -> None:
+        """Mark this row deleted (it disappears from `objects`)."""
+        self.is_deleted = True
+        self.deleted_at = timezone.now()
+        self.deleted_by = by
+        self.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+
+    def restore(self) -> None:
+        """Bring a soft-deleted row back."""
+        self.is_deleted = False
+        self.deleted_at = None
+        self.deleted_by = None
+        self.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])

@@ -1,0 +1,29 @@
+"""The URL map (see docs/architecture.md): health, OpenAPI, admin and the versioned API."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.views.health import LivenessAPIView, ReadinessAPIView
+
+api_v1 = [
+    path("auth/", include("apps.accounts.urls")),
+]
+
+urlpatterns = [
+    path("health/live/", LivenessAPIView.as_view(), name="health-live"),
+    path("health/ready/", ReadinessAPIView.as_view(), name="health-ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    re_path(r"^api/(?P<version>v1)/", include(api_v1)),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "apps.core.views.errors.bad_request"
+handler403 = "apps.core.views.errors.permission_denied"
+handler404 = "apps.core.views.errors.page_not_found"
+handler500 = "apps.core.views.errors.server_error"

@@ -1,0 +1,111 @@
+"""Fixtures shared by the suite, and the rule that service-only tests are skipped loudly."""
+
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts.models import User
+from apps.core.logging import build_formatter
+from tests.factories import UserFactory
+
+SERVICES_SKIP_REASON = (
+    "needs PostgreSQL and Redis: run `make test-services` "
+    "(DATABASE_URL=postgres://… REDIS_URL=redis://…)"
+)
+
+
+def services_available() -> bool:
+    """True when the suite runs against PostgreSQL and Redis (the services pass)."""
+    return bool(settings.USING_POSTGRES and settings.REDIS_URL)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `@pytest.mark.services` tests with a stated reason on the embedded default.
+
+    In the services pass (`REQUIRE_SERVICES=1`) a missing service is an error, not a skip.
+    """
+    if services_available():
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(
+            "REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL or REDIS_URL is unset."
+        )
+    skip = pytest.mark.skip(reason=SERVICES_SKIP_REASON)
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches() -> Iterator[None]:
+    """Every test starts with empty caches (throttle counters included)."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    for alias in settings.CACHES:
+        caches[alias].clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """An anonymous DRF test client."""
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    """An active user with the default password."""
+    return UserFactory()
+
+
+def bearer(user: User) -> str:
+    """An `Authorization` header value with a fresh access token for `user`."""
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+@pytest.fixture
+def auth_client(user: User) -> APIClient:
+    """A client authenticated as `user` with a real JWT."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer(user))
+    return client
+
+
+class LogCapture:
+    """Rendered log lines of the test, as the JSON the server would print."""
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        self.stream = io.StringIO()
+
+    def text(self) -> str:
+        """Everything logged so far, raw."""
+        return self.stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        """Everything logged so far, one dict per JSON line."""
+        return [json.loads(line) for line in self.text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Capture the JSON log lines written during the test (all levels)."""
+    capture = LogCapture()
+    handler = logging.StreamHandler(capture.stream)
+    handler.setFormatter(build_formatter(json=True))
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield capture
+    root.removeHandler(handler)
+    root.setLevel(previous_level)

@@ -1,0 +1,150 @@
+"""Every JSON answer under /api/ and /health/ is the envelope, whatever went wrong."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.core.envelope import SERVER_ERROR_MESSAGE
+from apps.core.parsers import NULL_CHARACTERS_MESSAGE
+from tests.envelope import assert_envelope, assert_error
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
+
+PROBE = "/api/v1/_probe/"
+ME = "/api/v1/auth/me/"
+LOGIN = "/api/v1/auth/login/"
+
+
+def test_success_is_enveloped_with_trace_id(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, {"note": "hi", "items": [{"quantity": 2}]}, format="json")
+    body = assert_envelope(response, 201)
+    assert body["data"] == {"note": "hi", "items": [{"quantity": 2}]}
+    assert body["meta"]["pagination"] is None
+
+
+def test_validation_errors_use_dotted_attr_for_nested_fields(api_client: APIClient) -> None:
+    payload = {"note": "x" * 11, "items": [{"quantity": 1}, {"quantity": 0}, {}]}
+    response = api_client.post(PROBE, payload, format="json")
+    body = assert_error(response, 400, "min_value", "items.1.quantity")
+    assert_error(response, 400, "required", "items.2.quantity")
+    assert_error(response, 400, "max_length", "note")
+    assert body["message"] == "Invalid input."
+
+
+def test_empty_body_reports_each_required_field(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, {}, format="json")
+    assert_error(response, 400, "required", "note")
+    assert_error(response, 400, "required", "items")
+
+
+def test_wrong_types_are_400_not_500(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, {"note": ["a"], "items": "nope"}, format="json")
+    assert_error(response, 400, "invalid", "note")
+    assert_error(response, 400, "not_a_list", "items")
+
+
+def test_malformed_json_is_400_parse_error(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, b'{"note": ', content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+def test_json_array_root_where_object_expected_is_400(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, b"[1, 2]", content_type="application/json")
+    assert_error(response, 400, "invalid")
+
+
+def test_deeply_nested_json_is_400_not_a_crash(api_client: APIClient) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = api_client.post(PROBE, body, content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+def test_nul_character_in_json_body_is_400(api_client: APIClient) -> None:
+    response = api_client.post(
+        PROBE, b'{"note": "a\\u0000b", "items": []}', content_type="application/json"
+    )
+    body = assert_error(response, 400, "parse_error")
+    assert body["errors"][0]["detail"] == NULL_CHARACTERS_MESSAGE
+
+
+def test_nul_byte_in_query_string_is_400(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/auth/me/?search=a%00b")
+    assert_error(response, 400, "invalid")
+
+
+def test_nul_byte_in_form_body_is_400(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, {"note": "a\x00b", "items": []}, format="multipart")
+    assert response.status_code == 400
+    assert_envelope(response, 400)
+
+
+def test_unsupported_content_type_is_415(api_client: APIClient) -> None:
+    response = api_client.post(PROBE, b"<note/>", content_type="application/xml")
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_anonymous_on_protected_endpoint_is_401(api_client: APIClient) -> None:
+    response = api_client.get(ME)
+    assert_error(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_garbage_bearer_token_is_401_in_one_clean_error(api_client: APIClient) -> None:
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    body = assert_envelope(api_client.get(ME), 401)
+    assert len(body["errors"]) == 1
+    assert body["errors"][0] == {
+        "code": "authentication_failed",
+        "detail": "Access token is invalid or expired.",
+        "attr": None,
+    }
+
+
+def test_wrong_method_is_405(auth_client: APIClient) -> None:
+    assert_error(auth_client.delete(ME), 405, "method_not_allowed")
+
+
+def test_unknown_api_path_is_404_envelope_not_html(api_client: APIClient) -> None:
+    assert_error(api_client.get("/api/v1/nowhere/"), 404, "not_found")
+    assert_error(api_client.get("/health/nowhere/"), 404, "not_found")
+
+
+def test_unknown_api_version_is_404(api_client: APIClient) -> None:
+    assert_error(api_client.get("/api/v9/auth/me/"), 404, "not_found")
+
+
+def test_django_http404_in_plain_view_is_enveloped(api_client: APIClient) -> None:
+    assert_error(api_client.get("/api/v1/_django404/"), 404, "not_found")
+
+
+def test_unexpected_exception_is_500_without_internals(logs) -> None:
+    response = APIClient(raise_request_exception=False).get(PROBE)
+    body = assert_error(response, 500, "server_error")
+    assert body["message"] == SERVER_ERROR_MESSAGE
+    assert b"hunter2" not in response.content
+    assert b"Traceback" not in response.content
+    errors = [r for r in logs.records() if r["event"] == "unhandled_exception"]
+    assert errors, "the 500 is logged"
+    assert errors[0]["trace_id"] == response["X-Request-ID"]
+    assert "RuntimeError" in errors[0]["exception"]
+
+
+def test_crash_in_plain_django_view_is_enveloped_500(logs) -> None:
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/_django500/")
+    body = assert_error(response, 500, "server_error")
+    assert "secret" not in str(body)
+
+
+def test_non_api_404_stays_html(api_client: APIClient) -> None:
+    response = api_client.get("/not-the-api/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_throttled_is_429_with_retry_after(api_client: APIClient) -> None:
+    payload = {"email": "nobody@example.com", "password": "wrong-password"}
+    for _ in range(5):
+        api_client.post(LOGIN, payload, format="json")
+    response = api_client.post(LOGIN, payload, format="json")
+    assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0

@@ -1,0 +1,132 @@
+"""Trace ids, access lines, redaction and slow-query logs."""
+
+import json
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from apps.accounts.models import User
+from apps.core.logging import REDACTED, redact, redact_query_tokens, slow_query_wrapper
+from tests.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login/"
+ME = "/api/v1/auth/me/"
+
+
+def test_trace_id_of_the_response_is_on_every_log_line_of_the_request(
+    api_client: APIClient, user: User, logs
+) -> None:
+    response = api_client.post(LOGIN, {"email": user.email, "password": "wrong-password"})
+    trace_id = response["X-Request-ID"]
+    assert response.json()["meta"]["trace_id"] == trace_id
+    records = logs.records()
+    assert records
+    assert {record["trace_id"] for record in records} == {trace_id}
+
+
+def test_access_line_has_status_duration_method_path_and_user(
+    auth_client: APIClient, user: User, logs
+) -> None:
+    auth_client.get(ME)
+    (line,) = [r for r in logs.records() if r["event"] == "request_finished"]
+    assert line["status"] == 200
+    assert line["method"] == "GET"
+    assert line["path"] == ME
+    assert line["user_id"] == str(user.pk)
+    assert isinstance(line["duration_ms"], float)
+    assert line["level"] == "info"
+
+
+def test_authenticated_user_id_is_bound_to_lines_logged_during_the_view(
+    auth_client: APIClient, user: User, logs
+) -> None:
+    auth_client.get("/api/v1/auth/me/?x=1")
+    assert all(r.get("user_id") == str(user.pk) for r in logs.records())
+
+
+def test_well_formed_incoming_request_id_is_kept(api_client: APIClient, logs) -> None:
+    incoming = "edge-7f3a9c2e-0001"
+    response = api_client.get(ME, HTTP_X_REQUEST_ID=incoming)
+    assert response["X-Request-ID"] == incoming
+    assert response.json()["meta"]["trace_id"] == incoming
+
+
+@pytest.mark.parametrize("bad", ["short", "has spaces in it", "x" * 200, '"}{injected'])
+def test_malformed_incoming_request_id_is_replaced(api_client: APIClient, bad: str) -> None:
+    response = api_client.get(ME, HTTP_X_REQUEST_ID=bad)
+    assert response["X-Request-ID"] != bad
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_each_request_gets_its_own_trace_id(api_client: APIClient) -> None:
+    first, second = api_client.get(ME), api_client.get(ME)
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+def test_no_log_line_contains_a_password_token_or_authorization_header(
+    api_client: APIClient, user: User, logs
+) -> None:
+    response = api_client.post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD})
+    tokens = response.json()["data"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    api_client.get(f"{ME}?token={tokens['access']}&page=2")
+    api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]})
+    text = logs.text()
+    assert DEFAULT_PASSWORD not in text
+    assert tokens["access"] not in text
+    assert tokens["refresh"] not in text
+    assert "token=[REDACTED]&page=2" in text
+
+
+def test_redact_walks_nested_structures() -> None:
+    event = {
+        "password": "p",
+        "headers": {"Authorization": "Bearer abc.def", "Accept": "json"},
+        "items": [{"refresh_token": "r"}, "url?token=abc"],
+        "note": "sent Bearer eyJhbGciOi.x.y to upstream",
+    }
+    assert redact(event) == {
+        "password": REDACTED,
+        "headers": {"Authorization": REDACTED, "Accept": "json"},
+        "items": [{"refresh_token": REDACTED}, "url?token=" + REDACTED],
+        "note": f"sent Bearer {REDACTED} to upstream",
+    }
+
+
+def test_redact_query_tokens_keeps_other_parameters() -> None:
+    assert (
+        redact_query_tokens("/ws/?a=1&access_token=zz&b=2")
+        == f"/ws/?a=1&access_token={REDACTED}&b=2"
+    )
+
+
+def test_log_lines_are_json(api_client: APIClient, logs) -> None:
+    api_client.get(ME)
+    for line in logs.text().splitlines():
+        json.loads(line)
+
+
+def test_slow_queries_are_logged_without_parameters(settings, logs) -> None:
+    settings.SLOW_QUERY_MS = 0
+    with connection.execute_wrapper(slow_query_wrapper):
+        User.objects.filter(email="secret-param@example.com").exists()
+    slow = [r for r in logs.records() if r["event"] == "slow_query"]
+    assert slow
+    assert "accounts_user" in slow[0]["sql"]
+    assert "secret-param" not in logs.text()
+    assert slow[0]["duration_ms"] >= 0
+
+
+def test_fast_queries_are_not_logged(settings, logs) -> None:
+    settings.SLOW_QUERY_MS = 60_000
+    with connection.execute_wrapper(slow_query_wrapper):
+        User.objects.exists()
+    assert not [r for r in logs.records() if r["event"] == "slow_query"]
+
+
+def test_every_connection_gets_the_slow_query_wrapper() -> None:
+    connection.ensure_connection()
+    assert slow_query_wrapper in connection.execute_wrappers

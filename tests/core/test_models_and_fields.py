@@ -1,0 +1,82 @@
+"""BaseModel soft delete, the encrypted field, the serializer guard and the seed command."""
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from rest_framework import serializers
+
+from apps.accounts.models import User
+from apps.core.management.commands.seed import DEMO_ADMIN_EMAIL
+from apps.core.serializers.base import AppModelSerializer
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_queryset_delete_soft_deletes_and_hard_delete_removes() -> None:
+    keep, gone = UserFactory(), UserFactory()
+    count, per_model = User.objects.filter(pk=gone.pk).delete()
+    assert (count, per_model) == (1, {"accounts.User": 1})
+    assert list(User.objects.all()) == [keep]
+    assert User.all_objects.get(pk=gone.pk).deleted_at is not None
+    assert list(User.all_objects.all().dead()) == [User.all_objects.get(pk=gone.pk)]
+    assert list(User.all_objects.all().alive()) == [keep]
+    User.all_objects.filter(pk=gone.pk).hard_delete()
+    assert not User.all_objects.filter(pk=gone.pk).exists()
+
+
+def test_soft_delete_records_who_and_restore_brings_it_back() -> None:
+    actor, target = UserFactory(), UserFactory()
+    target.soft_delete(by=actor)
+    stored = User.all_objects.get(pk=target.pk)
+    assert (stored.is_deleted, stored.deleted_by) == (True, actor)
+    stored.restore()
+    assert User.objects.filter(pk=target.pk).exists()
+    assert User.objects.get(pk=target.pk).deleted_by is None
+
+
+def test_encrypted_field_survives_key_rotation(settings) -> None:
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    user = UserFactory(phone="+14155550123")
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old_key]
+    assert User.objects.get(pk=user.pk).phone == "+14155550123"
+
+
+def test_encrypted_field_without_its_key_fails_loudly(settings) -> None:
+    user = UserFactory(phone="+14155550123")
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEYS"):
+        User.objects.get(pk=user.pk)
+
+
+def test_empty_phone_is_stored_empty() -> None:
+    assert User.objects.get(pk=UserFactory(phone="").pk).phone == ""
+
+
+def test_model_serializer_refuses_all_fields() -> None:
+    class LeakySerializer(AppModelSerializer):
+        class Meta:
+            model = User
+            fields = serializers.ALL_FIELDS
+
+    with pytest.raises(AssertionError, match="must list `fields` explicitly"):
+        _ = LeakySerializer(UserFactory()).data
+
+
+def test_seed_creates_the_demo_admin_once_and_prints_its_login(settings, tmp_path) -> None:
+    settings.BASE_DIR = tmp_path
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed", stdout=first)
+    call_command("seed", stdout=second)
+    admin = User.objects.get(email=DEMO_ADMIN_EMAIL)
+    assert admin.is_superuser
+    assert admin.is_staff
+    password = first.getvalue().split(" / ")[1].split()[0]
+    assert admin.check_password(password)
+    assert password not in second.getvalue()
+    assert "already exists" in second.getvalue()
+    assert User.objects.filter(email=DEMO_ADMIN_EMAIL).count() == 1
+    assert (tmp_path / ".demo-admin-password").read_text().split() == [DEMO_ADMIN_EMAIL, password]

@@ -1,0 +1,115 @@
+"""Settings: the embedded default, production's refusals and `check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+from config.settings import base
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "AWS_STORAGE_BUCKET_NAME")
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py <args>` in a fresh process with a clean environment plus `env`."""
+    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(  # noqa: S603 - fixed interpreter and arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """A complete production environment, with `overrides` applied."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 20 + Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "api.example.com",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v}
+
+
+def test_time_is_utc_and_argon2_hashes_first() -> None:
+    assert settings.USE_TZ is True
+    assert settings.TIME_ZONE == "UTC"
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without(missing: str) -> None:
+    result = run_manage("check", **production_env(**{missing: ""}))
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    result = run_manage("check", **production_env(SECRET_KEY="django-insecure-" + "x" * 60))
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_under_production_prints_no_warning() -> None:
+    result = run_manage("check", "--deploy", **production_env())
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "WARNING" not in output
+    assert "System check identified no issues" in output
+
+
+def test_embedded_default_needs_no_environment() -> None:
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.STORAGES['default']['BACKEND'])",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True",
+        "channels.layers.InMemoryChannelLayer",
+        "django.core.files.storage.FileSystemStorage",
+    ]
+
+
+def test_service_variables_switch_each_part() -> None:
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.STORAGES['default']['BACKEND'])",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/app",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/1",
+        AWS_STORAGE_BUCKET_NAME="media",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django_redis.cache.RedisCache",
+        "False",
+        "channels_redis.core.RedisChannelLayer",
+        "storages.backends.s3.S3Storage",
+    ]

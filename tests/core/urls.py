@@ -1,0 +1,66 @@
+"""The project's URLs plus probe views that only tests need (errors of every kind)."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.serializers.base import AppSerializer
+from apps.core.views.generic import AppAPIView
+from config.urls import urlpatterns as project_urlpatterns
+
+
+class ItemSerializer(AppSerializer):
+    """A nested item, to prove dotted `attr` paths."""
+
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class OrderProbeSerializer(AppSerializer):
+    """A payload with a nested list."""
+
+    note = serializers.CharField(max_length=10)
+    items = ItemSerializer(many=True)
+
+
+class ProbeAPIView(AppAPIView):
+    """Echoes a valid payload, or fails in the way the test asks for."""
+
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Raise an unexpected error (must become an enveloped 500 without internals)."""
+        raise RuntimeError("secret internal detail: db password is hunter2")
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Validate a nested payload and echo it."""
+        serializer = OrderProbeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self.send_response(serializer.validated_data, status=201)
+
+
+def plain_django_404(request: HttpRequest) -> HttpResponse:
+    """A non-DRF view raising Http404 (Django's own 404 handler answers)."""
+    raise Http404("plain django")
+
+
+def plain_django_500(request: HttpRequest) -> HttpResponse:
+    """A non-DRF view crashing (Django's own 500 handler answers)."""
+    raise RuntimeError("plain django crash with secret")
+
+
+urlpatterns = [
+    path("api/v1/_probe/", ProbeAPIView.as_view()),
+    path("api/v1/_django404/", plain_django_404),
+    path("api/v1/_django500/", plain_django_500),
+    *project_urlpatterns,
+]
+handler400 = "apps.core.views.errors.bad_request"
+handler403 = "apps.core.views.errors.permission_denied"
+handler404 = "apps.core.views.errors.page_not_found"
+handler500 = "apps.core.views.errors.server_error"

@@ -1,0 +1,37 @@
+"""Real HTTP from several threads at once, for concurrency tests against a live server."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+
+def post_json(url: str, payload: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST `payload` as JSON; returns (status, parsed body) for success and error alike."""
+    request = urllib.request.Request(  # noqa: S310 - the URL is the test's own live server
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def post_in_parallel(
+    url: str, payload: Any, *, parallel: int, headers: dict[str, str] | None = None
+) -> list[int]:
+    """Fire `parallel` identical POSTs released together by a barrier; their statuses."""
+    barrier = threading.Barrier(parallel)
+
+    def fire() -> int:
+        barrier.wait(timeout=30)
+        return post_json(url, payload, headers)[0]
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(lambda _: fire(), range(parallel)))

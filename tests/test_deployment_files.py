@@ -1,0 +1,33 @@
+"""The deployment files parse and agree with the code (no Docker engine runs them here)."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_compose_file_declares_the_services_mode() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat", "nginx"}
+    for name in ("web", "worker", "beat"):
+        service = compose["services"][name]
+        assert service["build"]["dockerfile"] == "docker/Dockerfile"
+        assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert service["command"] == [name]
+
+
+def test_entrypoint_knows_every_compose_command() -> None:
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    for command in ("web)", "worker)", "beat)"):
+        assert command in entrypoint
+    assert (ROOT / "docker" / "entrypoint.sh").stat().st_mode & 0o111
+
+
+def test_every_env_variable_read_by_settings_is_documented() -> None:
+    settings_text = "".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py"))
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_text))
+    documented = (ROOT / ".env.example").read_text()
+    missing = sorted(name for name in read if name not in documented)
+    assert not missing, f"add to .env.example: {missing}"
