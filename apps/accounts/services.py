@@ -76,7 +76,14 @@ def auth_token_refresh(*, refresh: str) -> TokenPair:
     """
     token = _parse_refresh(refresh)
     with transaction.atomic():
-        outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+        # order_by(): the model's default ordering joins the nullable user, and PostgreSQL
+        # refuses FOR UPDATE on the nullable side of an outer join.
+        outstanding = (
+            OutstandingToken.objects.select_for_update(of=("self",))
+            .filter(jti=token["jti"])
+            .order_by()
+            .first()
+        )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
         user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
