@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.views.errors import UnknownPathAPIView
 from apps.core.views.health import LivenessAPIView, ReadinessAPIView
 
 api_v1 = [
@@ -22,6 +23,8 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Last: unknown paths under /api/ and /health/ answer the 404 envelope, DEBUG or not.
+urlpatterns += [re_path(r"^(?:api|health)/", UnknownPathAPIView.as_view(), name="unknown-path")]
 
 handler400 = "apps.core.views.errors.bad_request"
 handler403 = "apps.core.views.errors.permission_denied"

@@ -99,6 +99,23 @@ def test_garbage_bearer_token_is_401_in_one_clean_error(api_client: APIClient) -
     }
 
 
+def test_authenticated_without_permission_is_403(auth_client: APIClient) -> None:
+    assert_error(auth_client.get("/api/v1/_forbidden/"), 403, "permission_denied")
+
+
+def test_django_permission_denied_in_plain_view_is_enveloped(api_client: APIClient) -> None:
+    assert_error(api_client.get("/api/v1/_django403/"), 403, "permission_denied")
+
+
+def test_suspicious_request_in_plain_view_is_enveloped_400(api_client: APIClient) -> None:
+    assert_error(api_client.get("/api/v1/_django400/"), 400, "bad_request")
+
+
+def test_disallowed_host_is_enveloped_400(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/auth/me/", HTTP_HOST="evil.example.org")
+    assert_error(response, 400, "bad_request")
+
+
 def test_wrong_method_is_405(auth_client: APIClient) -> None:
     assert_error(auth_client.delete(ME), 405, "method_not_allowed")
 
@@ -106,6 +123,15 @@ def test_wrong_method_is_405(auth_client: APIClient) -> None:
 def test_unknown_api_path_is_404_envelope_not_html(api_client: APIClient) -> None:
     assert_error(api_client.get("/api/v1/nowhere/"), 404, "not_found")
     assert_error(api_client.get("/health/nowhere/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "options"])
+def test_unknown_api_path_is_404_for_every_method_even_in_debug(
+    api_client: APIClient, settings, method: str
+) -> None:
+    settings.DEBUG = True
+    response = getattr(api_client, method)("/api/v1/nowhere/")
+    assert_error(response, 404, "not_found")
 
 
 def test_unknown_api_version_is_404(api_client: APIClient) -> None:

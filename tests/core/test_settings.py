@@ -113,3 +113,13 @@ def test_service_variables_switch_each_part() -> None:
         "channels_redis.core.RedisChannelLayer",
         "storages.backends.s3.S3Storage",
     ]
+
+
+def test_sentry_is_initialised_only_when_a_dsn_is_set() -> None:
+    probe = "import sentry_sdk; print(sentry_sdk.get_client().is_active())"
+    without = run_manage("shell", "--no-imports", "-c", probe)
+    with_dsn = run_manage(
+        "shell", "--no-imports", "-c", probe, SENTRY_DSN="https://key@sentry.invalid/1"
+    )
+    assert without.stdout.split() == ["False"], without.stderr
+    assert with_dsn.stdout.split() == ["True"], with_dsn.stderr

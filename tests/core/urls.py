@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -44,6 +45,32 @@ class ProbeAPIView(AppAPIView):
         return self.send_response(serializer.validated_data, status=201)
 
 
+class DenyAll(BasePermission):
+    """Refuses everyone, authenticated or not."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return False
+
+
+class ForbiddenAPIView(AppAPIView):
+    """Always 403 for an authenticated caller."""
+
+    permission_classes = (DenyAll,)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.send_response({"never": "reached"})
+
+
+def plain_django_403(request: HttpRequest) -> HttpResponse:
+    """A non-DRF view raising PermissionDenied (Django's own 403 handler answers)."""
+    raise PermissionDenied
+
+
+def plain_django_400(request: HttpRequest) -> HttpResponse:
+    """A non-DRF view raising SuspiciousOperation (Django's own 400 handler answers)."""
+    raise SuspiciousOperation("tampered")
+
+
 def plain_django_404(request: HttpRequest) -> HttpResponse:
     """A non-DRF view raising Http404 (Django's own 404 handler answers)."""
     raise Http404("plain django")
@@ -56,6 +83,9 @@ def plain_django_500(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("api/v1/_probe/", ProbeAPIView.as_view()),
+    path("api/v1/_forbidden/", ForbiddenAPIView.as_view()),
+    path("api/v1/_django400/", plain_django_400),
+    path("api/v1/_django403/", plain_django_403),
     path("api/v1/_django404/", plain_django_404),
     path("api/v1/_django500/", plain_django_500),
     *project_urlpatterns,

@@ -5,8 +5,13 @@ from typing import Any
 import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from apps.core.envelope import SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE, build_envelope, error_item
+from apps.core.views.generic import AppAPIView
 
 logger = structlog.get_logger(__name__)
 
@@ -57,3 +62,25 @@ def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     if _wants_envelope(request):
         return _envelope(500, SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE)
     return defaults.server_error(request)
+
+
+class UnknownPathAPIView(AppAPIView):
+    """The last route under /api/ and /health/: any method on an unknown path is a 404 envelope.
+
+    handler404 already does this with DEBUG off; this route makes it true with DEBUG on too
+    (Django's technical 404 page would answer HTML), so `make run` behaves like production.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    versioning_class = None
+    schema = None  # not an operation: kept out of the OpenAPI document
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        """Every method lands here (the view defines no handler): 404."""
+        raise NotFound
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """OPTIONS too, instead of DRF's metadata answer."""
+        raise NotFound
