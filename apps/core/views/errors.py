@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.envelope import SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE, build_envelope, error_item
@@ -81,6 +80,6 @@ class UnknownPathAPIView(AppAPIView):
         """Every method lands here (the view defines no handler): 404."""
         raise NotFound
 
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         """OPTIONS too, instead of DRF's metadata answer."""
         raise NotFound
