@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.views.errors import UnknownPathAPIView
 from apps.core.views.health import LivenessAPIView, ReadinessAPIView
 
 api_v1 = [
     path("auth/", include("apps.accounts.urls")),
+    path("", include("apps.core.urls")),
 ]
 
 urlpatterns = [
@@ -23,10 +23,3 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-# Last: unknown paths under /api/ and /health/ answer the 404 envelope, DEBUG or not.
-urlpatterns += [re_path(r"^(?:api|health)/", UnknownPathAPIView.as_view(), name="unknown-path")]
-
-handler400 = "apps.core.views.errors.bad_request"
-handler403 = "apps.core.views.errors.permission_denied"
-handler404 = "apps.core.views.errors.page_not_found"
-handler500 = "apps.core.views.errors.server_error"

@@ -5,6 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from apps.accounts.models import User
+from apps.core.admin import DeletedFilter, SoftDeleteAdmin
 
 
 class UserCreationForm(auth_forms.BaseUserCreationForm):
@@ -24,14 +25,14 @@ class UserChangeForm(auth_forms.UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     """Users by email; the phone is shown decrypted to staff and stored encrypted."""
 
     form = UserChangeForm
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "name", "is_active", "is_staff", "date_joined", "last_login")
-    list_filter = ("is_active", "is_staff", "is_superuser")
+    list_filter = (DeletedFilter, "is_active", "is_staff", "is_superuser")  # type: ignore[assignment]
     search_fields = ("email", "name")
     readonly_fields = ("date_joined", "last_login", "created_at", "updated_at")
     fieldsets = (

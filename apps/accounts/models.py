@@ -59,7 +59,7 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     class Meta(BaseModel.Meta):
         verbose_name = "user"
         verbose_name_plural = "users"
-        ordering = ("email",)
+        ordering: ClassVar[list[str]] = ["email"]
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
                 Lower("email"),

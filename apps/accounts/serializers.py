@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User, normalize_email
 from apps.accounts.validators import run_password_validators
+from apps.core.selectors import user_role_codes
 from apps.core.serializers.base import AppModelSerializer, AppSerializer
 
 PHONE_MESSAGE = "Enter the phone number in international format, e.g. +14155550123."
@@ -24,8 +25,8 @@ class UserSerializer(AppModelSerializer):
         read_only_fields = fields
 
     def get_roles(self, user: User) -> list[str]:
-        """Role codes of the user; empty until the RBAC module assigns roles."""
-        return []
+        """Codes of the user's live roles."""
+        return user_role_codes(user=user)
 
 
 class RegisterSerializer(AppSerializer):

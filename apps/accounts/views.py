@@ -21,6 +21,7 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
+from apps.core.openapi import ErrorEnvelopeSerializer
 from apps.core.throttles import SCOPED_THROTTLES
 from apps.core.views.generic import AppAPIView
 
@@ -70,7 +71,11 @@ class LoginAPIView(AnonymousAuthAPIView):
 
     throttle_scope = "login"
 
-    @extend_schema(tags=TAGS, request=LoginSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        tags=TAGS,
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 401: ErrorEnvelopeSerializer},
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Log in; 401 for wrong credentials, 429 past the login rate."""
         serializer = LoginSerializer(data=request.data)
@@ -84,7 +89,11 @@ class RefreshAPIView(AnonymousAuthAPIView):
 
     throttle_scope = "refresh"
 
-    @extend_schema(tags=TAGS, request=RefreshSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        tags=TAGS,
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, 401: ErrorEnvelopeSerializer},
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A new pair; the refresh token sent is revoked and refused afterwards."""
         serializer = RefreshSerializer(data=request.data)

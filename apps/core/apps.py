@@ -11,10 +11,14 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        """Attach the slow-query logger to each new database connection."""
+        """Slow-query logger, RBAC cache invalidation, feature sync after `migrate`."""
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
 
-        from apps.core import openapi  # noqa: F401 - registers the OpenAPI auth extension
+        from apps.core import openapi, signals  # noqa: F401 - registers extensions and receivers
         from apps.core.logging import install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="core.slow_query")
+        post_migrate.connect(
+            signals.sync_features_after_migrate, sender=self, dispatch_uid="core.features_sync"
+        )

@@ -23,6 +23,10 @@ class TracedJWTAuthentication(JWTAuthentication):
             result = super().authenticate(request)
         except InvalidToken as exc:
             raise AuthenticationFailed(INVALID_ACCESS_TOKEN_MESSAGE) from exc
+        except AuthenticationFailed as exc:
+            if isinstance(exc.detail, dict):  # simplejwt's {"detail", "code"} shape
+                raise AuthenticationFailed(str(exc.detail.get("detail", ""))) from exc
+            raise
         if result is not None:
             structlog.contextvars.bind_contextvars(user_id=str(result[0].pk))
         return result

@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, ErrorResponse
@@ -17,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from apps.core.db_errors import integrity_error_to_api
 from apps.core.envelope import (
     SERVER_ERROR_CODE,
     SERVER_ERROR_MESSAGE,
@@ -24,6 +27,9 @@ from apps.core.envelope import (
     build_envelope,
     error_item,
 )
+from apps.core.exceptions_api import Conflict
+
+PURGE_PROTECTED_MESSAGE = "Cannot delete: other records still refer to it."
 
 logger = structlog.get_logger(__name__)
 
@@ -52,7 +58,7 @@ class EnvelopeExceptionFormatter(ExceptionFormatter):
         message: str | None
         errors = [asdict(error) for error in error_response.errors]
         for error in errors:
-            error["attr"] = _public_attr(error["attr"])
+            error["attr"] = _public_attr(error["attr"]) or getattr(self.exc, "attr", None)
         if error_response.type == SERVER_ERROR:
             errors = [error_item(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE)]
             message = SERVER_ERROR_MESSAGE
@@ -77,6 +83,10 @@ class EnvelopeExceptionHandler(ExceptionHandler):
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         """Map Django exceptions that mean bad input to 4xx instead of a 500."""
+        if isinstance(exc, IntegrityError):
+            return integrity_error_to_api(exc)
+        if isinstance(exc, ProtectedError | RestrictedError):
+            return Conflict(PURGE_PROTECTED_MESSAGE)
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
         if isinstance(exc, SuspiciousOperation):

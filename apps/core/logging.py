@@ -43,7 +43,22 @@ def redact(value: Any, key: str | None = None) -> Any:
         return [redact(v) for v in value]
     if isinstance(value, str):
         return redact_query_tokens(value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_query_tokens(str(value))
+
+
+def request_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """Replace a `request` object (Django's own error logs pass one) by its trace id.
+
+    Its repr holds the full query string; the trace id links the line to the request even
+    when Django logs it after the trace middleware has unbound the context.
+    """
+    request = event_dict.pop("request", None)
+    trace_id = getattr(request, "trace_id", None)
+    if trace_id and "trace_id" not in event_dict:
+        event_dict["trace_id"] = trace_id
+    return event_dict
 
 
 def redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Any:
@@ -70,6 +85,7 @@ def build_formatter(*, json: bool = True) -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            request_processor,
             redact_processor,
             renderer,
         ],

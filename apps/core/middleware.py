@@ -2,19 +2,31 @@
 
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from apps.core.envelope import build_envelope, error_item
+from apps.core.envelope import SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE, build_envelope, error_item
 from apps.core.logging import redact_query_tokens
 from apps.core.tracing import accept_trace_id, set_trace_id
 
 access_logger = structlog.get_logger("apps.access")
 
 TRACE_HEADER = "X-Request-ID"
+ERROR_STATUS = 400
+ENVELOPE_PREFIXES = ("/api/", "/health/")
+UNWRAPPED_PREFIXES = ("/api/schema/", "/api/docs/")
+ERROR_PAGES = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("payload_too_large", "The request body is too large."),
+    500: (SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE),
+}
 NULL_CHARACTERS_MESSAGE = "Null characters are not allowed."
 _QUIET_PREFIXES = ("/health/", "/static/")
 
@@ -62,6 +74,41 @@ class RequestTraceMiddleware:
             access_logger.debug("request_finished", **fields)
         else:
             access_logger.info("request_finished", **fields)
+
+
+class JSONErrorPagesMiddleware:
+    """Any error page under /api/ and /health/ that is not JSON becomes the envelope.
+
+    Covers what Django answers itself, outside DRF: unknown URLs (404), DisallowedHost and
+    other suspicious requests (400), CSRF (403), and crashes (500), with DEBUG on or off. The
+    body never carries the HTML page, a traceback or settings; the exception is in the log.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        """Standard Django middleware constructor."""
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Replace a non-JSON error response on an enveloped path."""
+        response = self.get_response(request)
+        if response.status_code < ERROR_STATUS or not wants_envelope(request.path):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        status = response.status_code
+        code, detail = ERROR_PAGES.get(status, ("error", HTTPStatus(status).phrase + "."))
+        replacement = JsonResponse(
+            build_envelope(status=status, errors=[error_item(code, detail)]), status=status
+        )
+        for header in ("Retry-After", "Allow", "WWW-Authenticate"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+
+def wants_envelope(path: str) -> bool:
+    """True for the paths whose every answer is the JSON envelope (not the schema or docs)."""
+    return path.startswith(ENVELOPE_PREFIXES) and not path.startswith(UNWRAPPED_PREFIXES)
 
 
 class NullByteGuardMiddleware:

@@ -69,7 +69,7 @@ class MetaSerializer(serializers.Serializer[Any]):
 class ErrorEnvelopeSerializer(serializers.Serializer[Any]):
     """The envelope of every error response (`success` false, `data` null)."""
 
-    success = serializers.BooleanField(default=False)
+    success = serializers.BooleanField()
     status = serializers.IntegerField()
     message = serializers.CharField()
     # Field names shadow Serializer.data/.errors on the class only; DRF collects them as fields.
@@ -104,6 +104,21 @@ class EnvelopeAutoSchema(AutoSchema):
             # Bodiless answers still carry the envelope, with data null.
             response["content"] = {"application/json": {"schema": self._envelope(None)}}
         return response
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        """No 204 anywhere: a bodiless answer is a 200 envelope with `data: null`."""
+        responses: dict[str, Any] = super()._get_response_bodies(direction=direction)
+        if direction == "response" and "204" in responses:
+            responses.pop("204")
+            responses["200"] = self._get_response_for_code(None, "200")
+        return responses
+
+    def get_operation_id(self) -> str:
+        """drf-spectacular's id; PATCH of a collection is `..._bulk_update`, not a duplicate."""
+        operation_id: str = super().get_operation_id()
+        if getattr(self.view, "action", None) == "bulk_update":
+            return operation_id.replace("partial_update", "bulk_update")
+        return operation_id
 
     def _get_error_response_examples(self) -> list[Any]:
         """None: the library's examples show its own error shape, not our envelope."""

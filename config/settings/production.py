@@ -19,6 +19,14 @@ if (
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters.")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this API serves.")
+if EMAIL_BACKEND.endswith((".console.EmailBackend", ".locmem.EmailBackend")):
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND must deliver mail in production (e.g. the SMTP backend): the console "
+        "backend would print password-reset links into the logs."
+    )
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
+if not PASSWORD_RESET_URL:
+    raise ImproperlyConfigured("PASSWORD_RESET_URL must point at the frontend's reset page.")
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must hold at least one Fernet key.")
 SIMPLE_JWT["SIGNING_KEY"] = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)

@@ -239,3 +239,15 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_win(live_server, user
         f"{live_server.url}{REFRESH}", {"refresh": tokens["refresh"]}, parallel=8
     )
     assert sorted(statuses) == [200] + [401] * 7, statuses
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_parallel_logins_cannot_pass_the_login_limit(live_server, user: User) -> None:
+    """Twenty wrong-password logins at once from one address: exactly five are checked."""
+    statuses = post_in_parallel(
+        f"{live_server.url}{LOGIN}",
+        {"email": user.email, "password": "wrong-password"},
+        parallel=20,
+    )
+    assert sorted(statuses) == [401] * 5 + [429] * 15, statuses

@@ -174,3 +174,51 @@ def test_throttled_is_429_with_retry_after(api_client: APIClient) -> None:
     response = api_client.post(LOGIN, payload, format="json")
     assert_error(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+
+
+def test_options_is_an_enveloped_405_not_metadata(api_client: APIClient) -> None:
+    assert_error(api_client.options("/api/v1/auth/login/"), 405, "method_not_allowed")
+    assert_error(api_client.options("/health/ready/"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer \x01"])
+def test_malformed_authorization_header_is_one_clean_401(
+    api_client: APIClient, header: str
+) -> None:
+    api_client.credentials(HTTP_AUTHORIZATION=header)
+    body = assert_envelope(api_client.get(ME), 401)
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["code"] == "authentication_failed"
+    assert body["errors"][0]["attr"] is None
+
+
+def test_django_error_pages_are_enveloped_with_debug_on(settings) -> None:
+    settings.DEBUG = True
+    client = APIClient(raise_request_exception=False)
+    disallowed = client.get("/api/v1/auth/me/", HTTP_HOST="evil.example.org")
+    assert_error(disallowed, 400, "bad_request")
+    assert b"<html" not in disallowed.content.lower()
+    crash = client.get("/api/v1/_django500/")
+    body = assert_error(crash, 500, "server_error")
+    assert "secret" not in str(body)
+
+
+def test_cors_preflight_allows_the_request_id_header(api_client: APIClient, settings) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    response = api_client.options(
+        "/api/v1/auth/login/",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, x-request-id, idempotency-key",
+    )
+    assert response.status_code == 200
+    allowed = response["Access-Control-Allow-Headers"].lower()
+    assert "x-request-id" in allowed
+    assert "idempotency-key" in allowed
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
+def test_cors_refuses_an_unlisted_origin(api_client: APIClient, settings) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    response = api_client.get("/health/live/", HTTP_ORIGIN="https://evil.example.org")
+    assert "Access-Control-Allow-Origin" not in response

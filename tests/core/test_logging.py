@@ -130,3 +130,28 @@ def test_fast_queries_are_not_logged(settings, logs) -> None:
 def test_every_connection_gets_the_slow_query_wrapper() -> None:
     connection.ensure_connection()
     assert slow_query_wrapper in connection.execute_wrappers
+
+
+def test_server_error_logs_carry_the_trace_id_and_no_query_tokens(logs, settings) -> None:
+    settings.ROOT_URLCONF = "tests.core.urls"
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/_probe/?token=SECRETTOKEN1&refresh=SECRETREFRESH")
+    assert response.status_code == 500
+    text = logs.text()
+    assert "SECRETTOKEN1" not in text
+    assert "SECRETREFRESH" not in text
+    trace_id = response["X-Request-ID"]
+    django_lines = [r for r in logs.records() if r["logger"] == "django.request"]
+    assert django_lines, "Django logs the 500 too"
+    assert all(r.get("trace_id") == trace_id for r in django_lines)
+    assert all("request" not in r for r in django_lines)
+
+
+def test_objects_in_log_fields_are_stringified_and_redacted() -> None:
+    class Carrier:
+        def __repr__(self) -> str:
+            return "<Req '/x/?token=abc&y=1'>"
+
+        __str__ = __repr__
+
+    assert redact({"thing": Carrier()}) == {"thing": f"<Req '/x/?token={REDACTED}&y=1'>"}

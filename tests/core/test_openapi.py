@@ -68,3 +68,21 @@ def test_swagger_ui_is_served_with_local_assets(api_client: APIClient) -> None:
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn.jsdelivr" not in html
+
+
+def test_login_and_refresh_document_their_401(schema: dict[str, Any]) -> None:
+    for path in ("/api/v1/auth/login/", "/api/v1/auth/refresh/"):
+        assert "401" in schema["paths"][path]["post"]["responses"], path
+
+
+def test_error_envelope_requires_every_key(schema: dict[str, Any]) -> None:
+    error = schema["components"]["schemas"]["ErrorEnvelope"]
+    assert set(error["required"]) == {"success", "status", "message", "data", "errors", "meta"}
+
+
+def test_deletes_are_documented_as_200_envelopes_not_204(schema: dict[str, Any]) -> None:
+    deletes = [item["delete"] for item in schema["paths"].values() if "delete" in item]
+    assert deletes
+    for operation in deletes:
+        assert "204" not in operation["responses"]
+        assert "200" in operation["responses"]

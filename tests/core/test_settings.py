@@ -37,6 +37,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "SECRET_KEY": "x" * 20 + Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "api.example.com",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "PASSWORD_RESET_URL": "https://app.example.com/reset?uid={uid}&token={token}",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -48,7 +50,10 @@ def test_time_is_utc_and_argon2_hashes_first() -> None:
     assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "EMAIL_BACKEND", "PASSWORD_RESET_URL"],
+)
 def test_production_refuses_to_start_without(missing: str) -> None:
     result = run_manage("check", **production_env(**{missing: ""}))
     assert result.returncode != 0
@@ -82,7 +87,7 @@ def test_embedded_default_needs_no_environment() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
+        "apps.core.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         "True",
         "channels.layers.InMemoryChannelLayer",

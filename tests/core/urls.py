@@ -90,7 +90,3 @@ urlpatterns = [
     path("api/v1/_django500/", plain_django_500),
     *project_urlpatterns,
 ]
-handler400 = "apps.core.views.errors.bad_request"
-handler403 = "apps.core.views.errors.permission_denied"
-handler404 = "apps.core.views.errors.page_not_found"
-handler500 = "apps.core.views.errors.server_error"

@@ -1,8 +1,37 @@
-"""Base serializers feature apps inherit instead of DRF's own."""
+"""Base serializers feature apps inherit instead of DRF's own.
 
+- `AppModelSerializer`: explicit fields only.
+- `AppReadOnlyModelSerializer`: the GET path; resolves each field's reader once per serializer
+  instead of once per object and refuses writes.
+- `AppWriteOnlyModelSerializer`: validation, audit on create/update, optimistic locking for
+  `VersionedModel` (one conditional UPDATE), and the bulk list serializer for arrays.
+"""
+
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
+
+from apps.core.audit import LoggingMixin, snapshot
+from apps.core.exceptions_api import VersionConflict
+from apps.core.models.base import VersionedModel
+
+READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
+# Fields whose to_representation returns a JSON-ready value unchanged for the model's type.
+_PASSTHROUGH_FIELDS = (
+    serializers.BooleanField,
+    serializers.IntegerField,
+    serializers.CharField,  # includes EmailField, SlugField, URLField, RegexField
+    serializers.JSONField,
+)
 
 
 class AppSerializer(serializers.Serializer[Any]):
@@ -23,3 +52,147 @@ class AppModelSerializer(serializers.ModelSerializer[Any]):
                 "(no '__all__' or `exclude`), so new model fields never leak."
             )
         return list(super().get_field_names(declared_fields, info))
+
+
+Reader = tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None]
+
+
+class AppReadOnlyModelSerializer(AppModelSerializer):
+    """Output only. Field readers are resolved once per serializer (once per list, not per row).
+
+    Plain attributes are read with `attrgetter`; values of passthrough field types skip
+    `to_representation`; everything else (relations, method fields, dates, decimals) goes
+    through DRF's own field code, so the output is identical to a ModelSerializer's.
+    """
+
+    def _readers(self) -> list[Reader]:
+        """`(name, read, convert)` per readable field, built on first use."""
+        cached: list[Reader] | None = getattr(self, "_cached_readers", None)
+        if cached is not None:
+            return cached
+        readers: list[Reader] = []
+        for field in self._readable_fields:
+            source, name = str(field.source), str(field.field_name)
+            simple = source != "*" and "." not in source
+            is_relation = isinstance(field, serializers.RelatedField | serializers.ManyRelatedField)
+            if (
+                simple
+                and not is_relation
+                and not isinstance(field, serializers.SerializerMethodField)
+            ):
+                convert = (
+                    None if isinstance(field, _PASSTHROUGH_FIELDS) else field.to_representation
+                )
+                readers.append((name, attrgetter(source), convert))
+            else:
+                readers.append((name, field.get_attribute, field.to_representation))
+        self._cached_readers = readers
+        return readers
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """The output dict for one object."""
+        output: dict[str, Any] = {}
+        for name, read, convert in self._readers():
+            try:
+                value = read(instance)
+            except SkipField:
+                continue
+            if value is None or (isinstance(value, PKOnlyObject) and value.pk is None):
+                output[name] = None
+            elif convert is None:
+                output[name] = value
+            else:
+                output[name] = convert(value)
+        return output
+
+    def create(self, validated_data: Any) -> Any:
+        """Refused: this serializer only reads."""
+        raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
+
+    def update(self, instance: Any, validated_data: Any) -> Any:
+        """Refused: this serializer only reads."""
+        raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
+
+
+class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):
+    """Input: validates, writes, audits; versioned models are locked optimistically.
+
+    For a `VersionedModel` an update must carry `version`; the check and the increment are
+    one `UPDATE ... WHERE id = %s AND version = %s`, so of two concurrent writers with the same
+    version exactly one wins and the other gets 409 `version_conflict`.
+    """
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> Any:
+        """As DRF's, but arrays default to the core bulk list serializer."""
+        from apps.core.serializers.bulk import AppBulkListSerializer
+
+        list_kwargs = {
+            key: kwargs.pop(key)
+            for key in LIST_SERIALIZER_KWARGS_REMOVE
+            if kwargs.get(key) is not None
+        }
+        list_kwargs["child"] = cls(*args, **kwargs)
+        list_kwargs.update({k: v for k, v in kwargs.items() if k in LIST_SERIALIZER_KWARGS})
+        list_class = getattr(getattr(cls, "Meta", None), "list_serializer_class", None)
+        return (list_class or AppBulkListSerializer)(*args, **list_kwargs)
+
+    @property
+    def is_versioned(self) -> bool:
+        """True when the model carries a version."""
+        return issubclass(self.Meta.model, VersionedModel)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """DRF's fields, plus `version` for versioned models (required on update)."""
+        fields = super().get_fields()
+        if self.is_versioned:
+            fields["version"] = serializers.IntegerField(min_value=1, required=False)
+        return fields
+
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        """Create and record the audit row in one transaction."""
+        validated_data.pop("version", None)
+        with transaction.atomic():
+            instance = super().create(validated_data)
+            self.log_create(instance)
+        return instance
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        """Update (conditionally on `version` when versioned) and record the diff."""
+        with transaction.atomic():
+            old = snapshot(instance)
+            if self.is_versioned:
+                instance = self.versioned_update(instance, validated_data)
+            else:
+                instance = super().update(instance, validated_data)
+            self.log_update(instance, old)
+        return instance
+
+    def versioned_update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        """One conditional UPDATE; 409 when `version` is missing or no longer current."""
+        expected = validated_data.pop("version", None)
+        if expected is None:
+            raise VersionConflict
+        many_to_many = {
+            name: validated_data.pop(name)
+            for name in list(validated_data)
+            if _is_many_to_many(instance, name)
+        }
+        model = type(instance)
+        updated = model.all_objects.filter(pk=instance.pk, version=expected).update(
+            **validated_data, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise VersionConflict
+        for name, values in many_to_many.items():
+            getattr(instance, name).set(values)
+        instance.refresh_from_db()
+        return instance
+
+
+def _is_many_to_many(instance: models.Model, name: str) -> bool:
+    """True when `name` is a many-to-many field of the instance's model."""
+    try:
+        return bool(instance._meta.get_field(name).many_to_many)
+    except FieldDoesNotExist:
+        return False

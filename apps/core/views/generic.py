@@ -1,48 +1,72 @@
-"""Base view classes every feature app builds on. Views answer only through these helpers."""
+"""Base view classes every feature app builds on. Views answer only through these helpers.
 
-from typing import Any
+- `AppAPIView`: a plain endpoint (envelope helpers, actor context for the audit log).
+- `AppModelListAPIViewSet`: list with pagination, django-filter, search and ordering.
+- `AppModelRetrieveAPIViewSet`: one object.
+- `AppModelCUDAPIViewSet`: create (one or an array), update, partial update, bulk update
+  (PATCH of an array), soft destroy.
+- `AppModelViewSet`: all of the above.
+Model viewsets are RBAC-checked against their `feature` and scoped by `owner_field`.
+"""
 
-from rest_framework import status as http_status
-from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
-from apps.core.envelope import build_envelope
-
-
-class AppViewMixin:
-    """The only way a view answers: `send_response` and `send_error_response`.
-
-    Both wrap the payload in the envelope and set the HTTP status to the envelope's status.
-    """
-
-    def send_response(
-        self,
-        data: Any = None,
-        *,
-        status: int = http_status.HTTP_200_OK,
-        message: str | None = None,
-        pagination: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        """A success envelope with `data` (and `meta.pagination` for lists)."""
-        body = build_envelope(status=status, data=data, message=message, pagination=pagination)
-        return Response(body, status=status, headers=headers)
-
-    def send_error_response(
-        self,
-        errors: list[dict[str, Any]],
-        *,
-        status: int = http_status.HTTP_400_BAD_REQUEST,
-        message: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        """An error envelope; prefer raising a DRF exception, which the handler envelopes."""
-        body = build_envelope(status=status, errors=errors, message=message)
-        return Response(body, status=status, headers=headers)
+from apps.core.views.mixins import (
+    ActorContextMixin,
+    AppViewMixin,
+    BulkSerializerMixin,
+    EnvelopeCreateModelMixin,
+    EnvelopeListModelMixin,
+    EnvelopeRetrieveModelMixin,
+    EnvelopeUpdateModelMixin,
+    FeatureScopeMixin,
+    SerializerByActionMixin,
+    SoftDestroyModelMixin,
+)
 
 
-class AppAPIView(AppViewMixin, APIView):
+class AppAPIView(ActorContextMixin, AppViewMixin, APIView):
     """A plain endpoint on the core layer: envelope helpers plus DRF's APIView.
 
     Subclasses declare `permission_classes`, `throttle_classes` and the serializers they use.
     """
+
+
+class AppGenericViewSet(
+    ActorContextMixin, FeatureScopeMixin, SerializerByActionMixin, AppViewMixin, GenericViewSet
+):
+    """Base of the model viewsets: envelope, audit context, RBAC scope, serializers by action."""
+
+
+class AppModelListAPIViewSet(EnvelopeListModelMixin, AppGenericViewSet):
+    """`GET /collection/`: declare `queryset` (from a selector), serializers, filterset_class."""
+
+
+class AppModelRetrieveAPIViewSet(EnvelopeRetrieveModelMixin, AppGenericViewSet):
+    """`GET /collection/{id}/`."""
+
+
+class AppModelCUDAPIViewSet(
+    BulkSerializerMixin,
+    EnvelopeCreateModelMixin,
+    EnvelopeUpdateModelMixin,
+    SoftDestroyModelMixin,
+    AppGenericViewSet,
+):
+    """`POST` (one or an array), `PUT`/`PATCH` one, `PATCH` an array, `DELETE` (soft)."""
+
+
+class AppModelViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet, AppModelCUDAPIViewSet):
+    """List, retrieve, create, update, bulk and soft delete in one class."""
+
+
+__all__ = [
+    "AppAPIView",
+    "AppGenericViewSet",
+    "AppModelCUDAPIViewSet",
+    "AppModelListAPIViewSet",
+    "AppModelRetrieveAPIViewSet",
+    "AppModelViewSet",
+    "AppViewMixin",
+]

@@ -8,28 +8,65 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
+from apps.core.rbac_services import features_sync
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 CREDENTIALS_FILE = ".demo-admin-password"
+DEFAULT_ROLES = {
+    "admin": "Administrator: every action on every feature",
+    "manager": "Manager: runs the catalog and orders",
+    "customer": "Customer: shops and manages their own data",
+}
 
 
 class Command(BaseCommand):
-    """Creates the demo admin (password printed once and kept in a git-ignored file)."""
+    """Features, default roles, and the demo admin (password printed once, kept git-ignored)."""
 
     help = "Seed demo data. Safe to run again: existing rows are left as they are."
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Create what is missing and report it."""
         with transaction.atomic():
-            self._seed_admin()
+            features_sync()
+            roles = self._seed_roles()
+            admin = self._seed_admin()
+            UserRole.objects.get_or_create(user=admin, role=roles["admin"])
 
-    def _seed_admin(self) -> None:
+    def _seed_roles(self) -> dict[str, Role]:
+        """admin, manager, customer; the admin role gets every flag on every feature."""
+        roles = {}
+        for code, name in DEFAULT_ROLES.items():
+            roles[code], created = Role.objects.get_or_create(code=code, defaults={"name": name})
+            if created:
+                self.stdout.write(f"Role {code} created.")
+        granted = set(
+            RolePermission.objects.filter(role=roles["admin"]).values_list("feature_id", flat=True)
+        )
+        RolePermission.objects.bulk_create(
+            [
+                RolePermission(
+                    role=roles["admin"],
+                    feature=feature,
+                    can_create=True,
+                    can_retrieve=True,
+                    can_update=True,
+                    can_delete=True,
+                    scope=PermissionScope.ALL,
+                )
+                for feature in Feature.objects.exclude(pk__in=granted)
+            ]
+        )
+        return roles
+
+    def _seed_admin(self) -> User:
         """The demo superuser, created once with a random password."""
-        if User.objects.filter(email=DEMO_ADMIN_EMAIL).exists():
+        existing = User.objects.filter(email=DEMO_ADMIN_EMAIL).first()
+        if existing is not None:
             self.stdout.write(f"Demo admin {DEMO_ADMIN_EMAIL} already exists.")
-            return
+            return existing
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(DEMO_ADMIN_EMAIL, password, name="Demo Admin")
+        admin = User.objects.create_superuser(DEMO_ADMIN_EMAIL, password, name="Demo Admin")
         path = settings.BASE_DIR / CREDENTIALS_FILE
         path.write_text(f"{DEMO_ADMIN_EMAIL} {password}\n")
         path.chmod(0o600)
@@ -39,3 +76,4 @@ class Command(BaseCommand):
                 f"(also saved in {CREDENTIALS_FILE})"
             )
         )
+        return admin

@@ -48,7 +48,15 @@ class SoftDeleteManager(AllObjectsManager[_M]):
 
 
 class BaseModel(models.Model):
-    """UUID primary key, creation/update times, and soft delete with who deleted and when."""
+    """UUID primary key, creation/update times, and soft delete with who deleted and when.
+
+    `objects` hides soft-deleted rows (and, being the default manager, so do reverse and
+    many-to-many related managers and the admin); `all_objects` sees every row. A model whose
+    bulk writes must fire per-row signals sets `bulk_per_row_signals = True`: the core bulk
+    path then saves its rows one by one inside the same transaction.
+    """
+
+    bulk_per_row_signals: ClassVar[bool] = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
@@ -69,7 +77,7 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
-        ordering = ("-created_at",)
+        ordering: ClassVar[list[str]] = ["-created_at"]
 
     def soft_delete(self, *, by: Any = None) -> None:
         """Mark this row deleted (it disappears from `objects`)."""
@@ -84,3 +92,15 @@ class BaseModel(models.Model):
         self.deleted_at = None
         self.deleted_by = None
         self.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "updated_at"])
+
+
+class VersionedModel(BaseModel):
+    """A BaseModel with a `version` for optimistic locking (see AppWriteOnlyModelSerializer).
+
+    Every successful update increments it in the same conditional UPDATE that checks it.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta(BaseModel.Meta):
+        abstract = True

@@ -1,0 +1,132 @@
+"""Admin of the core models, and the soft-delete aware base every app's admin uses."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpRequest
+
+from apps.core.exceptions_api import Conflict
+from apps.core.models.audit import AuditLog
+from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
+from apps.core.services import object_restore, object_soft_delete
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Live rows by default; `deleted` shows the trash, `all` both."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        """The choices."""
+        return [("deleted", "Deleted"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        """Relabel the default choice: it means live rows."""
+        for choice in super().choices(changelist):
+            if choice["display"] == "All" and choice["query_string"] == changelist.get_query_string(
+                remove=[self.parameter_name]
+            ):
+                choice["display"] = "Live"
+            yield choice
+
+    def queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
+        """Filter by the chosen state."""
+        if self.value() == "deleted":
+            return queryset.filter(is_deleted=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_deleted=False)
+
+
+class SoftDeleteAdmin(admin.ModelAdmin):
+    """Admin for BaseModel models: deletes are soft (audited), a filter shows the trash,
+    and the restore action brings rows back."""
+
+    list_filter = (DeletedFilter,)
+    actions = ("restore_selected",)
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        """Every row; DeletedFilter narrows to live rows unless asked otherwise."""
+        return self.model.all_objects.all()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """Soft delete, audited."""
+        object_soft_delete(instance=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        """Soft delete each selected row, audited."""
+        for obj in queryset:
+            object_soft_delete(instance=obj, actor=request.user)
+
+    @admin.action(description="Restore selected deleted rows")
+    def restore_selected(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        """Restore each deleted row; report rows whose unique slot is taken."""
+        restored = 0
+        for obj in queryset.filter(is_deleted=True):
+            try:
+                object_restore(instance=obj)
+                restored += 1
+            except Conflict as exc:
+                self.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
+        self.message_user(request, f"Restored {restored} row(s).", messages.SUCCESS)
+
+
+class RolePermissionInline(admin.TabularInline):
+    """Permissions edited on their role."""
+
+    model = RolePermission
+    extra = 0
+    fields = ("feature", "can_create", "can_retrieve", "can_update", "can_delete", "scope")
+
+
+@admin.register(Feature)
+class FeatureAdmin(SoftDeleteAdmin):
+    """Features (normally created by sync_features)."""
+
+    list_display = ("code", "name", "is_deleted")
+    search_fields = ("code", "name")
+
+
+@admin.register(Role)
+class RoleAdmin(SoftDeleteAdmin):
+    """Roles with their permissions inline."""
+
+    list_display = ("code", "name", "is_deleted")
+    search_fields = ("code", "name")
+    inlines = (RolePermissionInline,)
+
+
+@admin.register(UserRole)
+class UserRoleAdmin(SoftDeleteAdmin):
+    """Who holds which role."""
+
+    list_display = ("user", "role", "created_at", "is_deleted")
+    list_select_related = ("user", "role")
+    search_fields = ("user__email", "role__code")
+    autocomplete_fields = ("user", "role")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ("created_at", "action", "model", "object_repr", "actor_repr", "trace_id")
+    list_filter = ("action", "model")
+    search_fields = ("object_id", "object_repr", "actor_repr", "trace_id")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """No manual entries."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """No edits."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """No deletes."""
+        return False

@@ -1,0 +1,34 @@
+"""Who is acting in the current request: read by the audit log, never by services."""
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.throttling import BaseThrottle
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """The acting user and where the request came from."""
+
+    user: Any = None
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_actor: ContextVar[ActorContext | None] = ContextVar("actor_context", default=None)
+
+
+def set_actor_context(context: ActorContext | None) -> None:
+    """Bind the actor of the current request (None clears it)."""
+    _actor.set(context)
+
+
+def get_actor_context() -> ActorContext:
+    """The bound actor context, or an anonymous one (management commands, tasks)."""
+    return _actor.get() or ActorContext()
+
+
+def client_ip(request: Any) -> str | None:
+    """The client address as the throttles see it (TRUSTED_PROXY_COUNT hops from the right)."""
+    return BaseThrottle().get_ident(request) or None

@@ -1,0 +1,30 @@
+"""API exceptions with the codes DESIGN.md lists; the global handler envelopes them."""
+
+from rest_framework import exceptions, status
+
+VERSION_CONFLICT_MESSAGE = "This record was modified by another user. Please refresh and try again."
+CONFLICT_MESSAGE = "The request conflicts with the current state of the resource."
+
+
+class Conflict(exceptions.APIException):
+    """409: the write conflicts with existing data (a unique slot, a protected reference).
+
+    `attr` names the field involved, when there is one.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = CONFLICT_MESSAGE
+    default_code = "conflict"
+
+    def __init__(self, detail: str | None = None, code: str | None = None, attr: str | None = None):
+        """DRF's APIException plus the field the conflict is about."""
+        super().__init__(detail, code)
+        self.attr = attr
+
+
+class VersionConflict(exceptions.APIException):
+    """409: the `version` sent is stale or missing (optimistic locking)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = VERSION_CONFLICT_MESSAGE
+    default_code = "version_conflict"

@@ -1,0 +1,26 @@
+"""Models of the core layer: the abstract bases, RBAC and the audit log."""
+
+from apps.core.models.audit import AuditAction, AuditLog
+from apps.core.models.base import (
+    AllObjectsManager,
+    BaseModel,
+    SoftDeleteManager,
+    SoftDeleteQuerySet,
+    VersionedModel,
+)
+from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
+
+__all__ = [
+    "AllObjectsManager",
+    "AuditAction",
+    "AuditLog",
+    "BaseModel",
+    "Feature",
+    "PermissionScope",
+    "Role",
+    "RolePermission",
+    "SoftDeleteManager",
+    "SoftDeleteQuerySet",
+    "UserRole",
+    "VersionedModel",
+]

@@ -1,0 +1,80 @@
+"""Effective permissions of a user, cached, and the hooks that invalidate them.
+
+A user's permissions are `{feature_code: {flag: scope}}` (flags `create`, `retrieve`,
+`update`, `delete`; scope `own` or `all`), merged over their live roles: a flag is granted
+when any role grants it, and its scope is `all` when any granting role says `all`.
+They are cached per user under a generation number. A change to a user's roles deletes that
+user's entry; a change to a role, a feature or a role's permissions bumps the generation, so
+every entry goes stale at once without scanning keys. A warm request costs no query.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.core.models.rbac import PermissionScope, RolePermission, UserRole
+
+FLAGS = ("create", "retrieve", "update", "delete")
+GENERATION_KEY = "rbac:generation"
+
+Permissions = dict[str, dict[str, str]]
+
+
+def _generation() -> int:
+    """The current generation (created on first use)."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        value = cache.get(GENERATION_KEY, 1)
+    return int(value)
+
+
+def _user_key(user_id: Any, generation: int) -> str:
+    """Cache key of one user's permissions in one generation."""
+    return f"rbac:perms:{generation}:{user_id}"
+
+
+def user_permissions_compute(*, user_id: Any) -> Permissions:
+    """Read a user's merged permissions from the database (one query)."""
+    role_ids = UserRole.objects.filter(user_id=user_id, role__is_deleted=False).values("role_id")
+    rows = RolePermission.objects.filter(
+        role_id__in=role_ids, feature__is_deleted=False
+    ).values_list(
+        "feature__code", "can_create", "can_retrieve", "can_update", "can_delete", "scope"
+    )
+    merged: Permissions = {}
+    for code, *granted, scope in rows:
+        flags = merged.setdefault(code, {})
+        for flag, allowed in zip(FLAGS, granted, strict=True):
+            if allowed and flags.get(flag) != PermissionScope.ALL:
+                flags[flag] = scope
+    return merged
+
+
+def user_permissions(*, user: Any) -> Permissions:
+    """A user's permissions, from the cache when warm."""
+    key = _user_key(user.pk, _generation())
+    cached: Permissions | None = cache.get(key)
+    if cached is None:
+        cached = user_permissions_compute(user_id=user.pk)
+        cache.set(key, cached, timeout=settings.RBAC_CACHE_SECONDS)
+    return cached
+
+
+def user_permission_scope(*, user: Any, feature: str, flag: str) -> str | None:
+    """`all`, `own`, or None when the user may not use `flag` on `feature`."""
+    return user_permissions(user=user).get(feature, {}).get(flag)
+
+
+def rbac_invalidate_user(user_id: Any) -> None:
+    """Forget one user's cached permissions (their roles changed)."""
+    cache.delete(_user_key(user_id, _generation()))
+
+
+def rbac_invalidate_all() -> None:
+    """Make every cached permission stale (a role, feature or role permission changed)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, _generation() + 1, timeout=None)

@@ -1,0 +1,34 @@
+"""Signal receivers of the core layer: RBAC cache invalidation and feature sync after migrate.
+
+Services invalidate explicitly; these receivers also catch writes made elsewhere (the Django
+admin, the shell), so a permission change is never served stale.
+"""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
+from apps.core.rbac import rbac_invalidate_all, rbac_invalidate_user
+
+
+@receiver([post_save, post_delete], sender=Role)
+@receiver([post_save, post_delete], sender=RolePermission)
+@receiver([post_save, post_delete], sender=Feature)
+def rbac_definitions_changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001
+    """A role, a permission or a feature changed: every cached permission is stale."""
+    rbac_invalidate_all()
+
+
+@receiver([post_save, post_delete], sender=UserRole)
+def user_roles_changed(sender: Any, instance: UserRole, **kwargs: Any) -> None:  # noqa: ARG001
+    """A user's roles changed: that user's cached permissions are stale."""
+    rbac_invalidate_user(instance.user_id)
+
+
+def sync_features_after_migrate(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001
+    """post_migrate (core app): create the features the views declare."""
+    from apps.core.rbac_services import features_sync
+
+    features_sync()

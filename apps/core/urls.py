@@ -1,0 +1,23 @@
+"""URLs of the core endpoints: /rbac/, /audit-logs/, /trash/."""
+
+from django.urls import path
+
+from apps.core.routers import AppRouter
+from apps.core.views.audit import AuditLogViewSet
+from apps.core.views.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
+from apps.core.views.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+
+router = AppRouter()
+router.register("rbac/features", FeatureViewSet, basename="rbac-feature")
+router.register("rbac/roles", RoleViewSet, basename="rbac-role")
+router.register("audit-logs", AuditLogViewSet, basename="audit-log")
+
+urlpatterns = [
+    path("rbac/users/<uuid:user_id>/roles/", UserRolesAPIView.as_view(), name="rbac-user-roles"),
+    path("trash/", TrashListAPIView.as_view(), name="trash-list"),
+    path(
+        "trash/<str:model>/<str:pk>/restore/", TrashRestoreAPIView.as_view(), name="trash-restore"
+    ),
+    path("trash/<str:model>/<str:pk>/", TrashPurgeAPIView.as_view(), name="trash-purge"),
+    *router.urls,
+]

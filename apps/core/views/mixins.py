@@ -1,0 +1,316 @@
+"""Single-purpose view mixins, composed into the App* classes of `generic.py`.
+
+Each does one job, like DRF's own mixins: an action method calls a one-line hook
+(`perform_create`, `perform_update`, `perform_destroy`) that feature views override to call
+their service.
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from apps.core.context import ActorContext, client_ip, set_actor_context
+from apps.core.envelope import build_envelope
+from apps.core.permissions import HasFeaturePermission, required_flag
+from apps.core.rbac import user_permission_scope
+from apps.core.services import object_soft_delete
+
+NOT_A_LIST_MESSAGE = "Expected a list of items."
+MISSING_SERIALIZER_MESSAGE = (
+    "{view} has no serializer for action '{action}'; declare serializer_classes = "
+    "{{'{action}': SomeSerializer}} or serializer_class."
+)
+MISSING_OWNER_MESSAGE = (
+    "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
+)
+
+
+class AppViewMixin:
+    """The only way a view answers: `send_response` and `send_error_response`.
+
+    Both wrap the payload in the envelope and set the HTTP status to the envelope's status.
+    """
+
+    def send_response(
+        self,
+        data: Any = None,
+        *,
+        status: int = status.HTTP_200_OK,
+        message: str | None = None,
+        pagination: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """A success envelope with `data` (and `meta.pagination` for lists)."""
+        body = build_envelope(status=status, data=data, message=message, pagination=pagination)
+        return Response(body, status=status, headers=headers)
+
+    def send_error_response(
+        self,
+        errors: list[dict[str, Any]],
+        *,
+        status: int = status.HTTP_400_BAD_REQUEST,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """An error envelope; prefer raising a DRF exception, which the handler envelopes."""
+        body = build_envelope(status=status, errors=errors, message=message)
+        return Response(body, status=status, headers=headers)
+
+
+if TYPE_CHECKING:  # what the model mixins expect of the class they are mixed into
+
+    class _APIViewBase(APIView):
+        pass
+
+    class _ModelViewBase(AppViewMixin, GenericViewSet):
+        paginator: Any
+
+        def get_output_serializer(
+            self, instance: Any, **kwargs: Any
+        ) -> serializers.BaseSerializer[Any]: ...
+
+        def owner_kwargs(self) -> dict[str, Any]: ...
+
+        def perform_create(self, serializer: Any) -> Any: ...
+
+        def perform_update(self, serializer: Any) -> Any: ...
+
+        def perform_destroy(self, instance: Any) -> None: ...
+
+else:
+    _APIViewBase = object
+    _ModelViewBase = object
+
+
+class ActorContextMixin(_APIViewBase):
+    """Binds the authenticated user, IP and user agent for the audit log of this request."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication, record who is acting."""
+        super().initial(request, *args, **kwargs)
+        set_actor_context(
+            ActorContext(
+                user=request.user,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        )
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Clear the actor once the response is built."""
+        set_actor_context(None)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SerializerByActionMixin(_ModelViewBase):
+    """`serializer_classes = {"list": ..., "retrieve": ..., "create": ...}` by declaration.
+
+    `write` serves create/update/partial_update/bulk_update unless they are named one by one;
+    `retrieve` serves list and the other reads; `serializer_class` is the fallback.
+    """
+
+    serializer_classes: ClassVar[dict[str, type[serializers.BaseSerializer[Any]]]] = {}
+    WRITE_ACTIONS: ClassVar[tuple[str, ...]] = ("create", "update", "partial_update", "bulk_update")
+
+    def get_serializer_class_for(self, action: str) -> type[serializers.BaseSerializer[Any]]:
+        """The serializer class declared for `action`."""
+        classes = self.serializer_classes
+        if action in classes:
+            return classes[action]
+        if action in self.WRITE_ACTIONS and "write" in classes:
+            return classes["write"]
+        if action not in self.WRITE_ACTIONS and "retrieve" in classes:
+            return classes["retrieve"]
+        fallback = getattr(self, "serializer_class", None)
+        if fallback is None:
+            raise ImproperlyConfigured(
+                MISSING_SERIALIZER_MESSAGE.format(view=type(self).__name__, action=action)
+            )
+        return fallback
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        """The serializer of the current action."""
+        return self.get_serializer_class_for(getattr(self, "action", None) or "retrieve")
+
+    def get_output_serializer(
+        self, instance: Any, **kwargs: Any
+    ) -> serializers.BaseSerializer[Any]:
+        """The detail serializer, used to answer writes with the stored object."""
+        serializer_class = self.get_serializer_class_for("retrieve")
+        return serializer_class(instance, context=self.get_serializer_context(), **kwargs)
+
+
+class FeatureScopeMixin(_ModelViewBase):
+    """RBAC on a model view: `feature`, `public_actions`, `owner_field`, `action_flags`.
+
+    Restricts the queryset to what the caller may reach for this action: scope `own`
+    filters by `owner_field`, so another user's object is a 404, never a 403 and never data.
+    """
+
+    permission_classes: Sequence[Any] = (HasFeaturePermission,)
+    feature: ClassVar[str | None] = None
+    public_actions: ClassVar[tuple[str, ...]] = ()
+    owner_field: ClassVar[str | None] = None
+    action_flags: ClassVar[dict[str, str]] = {}
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        """The declared queryset, narrowed to the caller's scope."""
+        queryset: models.QuerySet[Any] = super().get_queryset()
+        return self.scope_queryset(queryset)
+
+    def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """Filter by owner when the caller's scope for this action is `own`."""
+        request: Request = self.request
+        user = request.user
+        if getattr(self, "action", None) in self.public_actions or not user.is_authenticated:
+            return queryset
+        if user.is_superuser or self.feature is None:
+            return queryset
+        scope = user_permission_scope(user=user, feature=self.feature, flag=required_flag(self))
+        if scope == "all":
+            return queryset
+        if self.owner_field is None:
+            raise ImproperlyConfigured(MISSING_OWNER_MESSAGE.format(view=type(self).__name__))
+        return queryset.filter(**{self.owner_field: user})
+
+    def owner_kwargs(self) -> dict[str, Any]:
+        """`{owner_field: user}` for creates, when the owner is a direct field of the model."""
+        if self.owner_field and "__" not in self.owner_field:
+            return {self.owner_field: self.request.user}
+        return {}
+
+
+class EnvelopeListModelMixin(_ModelViewBase):
+    """`list`: filtered, paginated, items in `data`, page info in `meta.pagination`."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One page of the filtered queryset."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            data = self.get_serializer(queryset, many=True).data
+            return self.send_response(data)
+        data = self.get_serializer(page, many=True).data
+        meta = self.paginator.get_pagination_meta()
+        return self.send_response(data, pagination=meta)
+
+
+class EnvelopeRetrieveModelMixin(_ModelViewBase):
+    """`retrieve`: one object in `data` (404 when out of scope or deleted)."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The object."""
+        instance = self.get_object()
+        return self.send_response(self.get_serializer(instance).data)
+
+
+class BulkSerializerMixin(_ModelViewBase):
+    """A JSON array becomes a `many=True` serializer (bulk create / bulk update)."""
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
+        """`many=True` when the payload is a list."""
+        if isinstance(kwargs.get("data"), list):
+            kwargs["many"] = True
+        return super().get_serializer(*args, **kwargs)
+
+
+class EnvelopeCreateModelMixin(_ModelViewBase):
+    """`create`: one object or, for an array, all of them or none; answers 201."""
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Validate, create through `perform_create`, answer with the detail serializer."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = self.perform_create(serializer)
+        many = isinstance(created, list)
+        output = self.get_output_serializer(created, many=many)
+        return self.send_response(output.data, status=status.HTTP_201_CREATED)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> Any:
+        """Save (audited by the write serializer); the owner is set for scope `own`."""
+        return serializer.save(**self.owner_kwargs())
+
+
+class EnvelopeUpdateModelMixin(_ModelViewBase):
+    """`update`/`partial_update` of one object, `bulk_update` (PATCH of an array)."""
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Validate and save through `perform_update`; answer with the stored object."""
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = self.perform_update(serializer)
+        return self.send_response(self.get_output_serializer(updated).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """PATCH of one object."""
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def bulk_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """PATCH of `[{id, version, ...}, ...]` on the collection: all rows or none."""
+        if not isinstance(request.data, list):
+            raise ValidationError({"non_field_errors": [NOT_A_LIST_MESSAGE]}, code="not_a_list")
+        ids = [item.get("id") for item in request.data if isinstance(item, dict)]
+        valid_ids = [str(i) for i in ids if _is_uuid(i)]
+        instances = self.get_queryset().filter(pk__in=valid_ids)
+        serializer: Any = self.get_serializer(
+            list(instances), data=request.data, many=True, partial=True
+        )
+        serializer.bind_instances(instances)
+        serializer.is_valid(raise_exception=True)
+        updated = self.perform_update(serializer)
+        output = self.get_output_serializer(updated, many=True)
+        return self.send_response(output.data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> Any:
+        """Save (audited and version-checked by the write serializer)."""
+        return serializer.save()
+
+
+class SoftDestroyModelMixin(_ModelViewBase):
+    """`destroy`: soft delete with `deleted_by`, audited; answers 200 with `data: null`."""
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Soft-delete the object through `perform_destroy`."""
+        instance = self.get_object()
+        self.perform_destroy(instance)
+        return self.send_response(None, message="Deleted.")
+
+    def perform_destroy(self, instance: Any) -> None:
+        """Soft delete + audit row, in one transaction."""
+        object_soft_delete(instance=instance, actor=self.request.user)
+
+
+def _is_uuid(value: Any) -> bool:
+    """True when `value` parses as a UUID."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = [
+    "ActorContextMixin",
+    "BulkSerializerMixin",
+    "EnvelopeCreateModelMixin",
+    "EnvelopeListModelMixin",
+    "EnvelopeRetrieveModelMixin",
+    "EnvelopeUpdateModelMixin",
+    "FeatureScopeMixin",
+    "SerializerByActionMixin",
+    "SoftDestroyModelMixin",
+]
