@@ -10,9 +10,11 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.routers import AppRouter
 from apps.core.serializers.base import AppSerializer
 from apps.core.views.generic import AppAPIView
 from config.urls import urlpatterns as project_urlpatterns
+from tests.testapp.views import NoteViewSet, TagViewSet
 
 
 class ItemSerializer(AppSerializer):
@@ -81,7 +83,12 @@ def plain_django_500(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("plain django crash with secret")
 
 
+test_router = AppRouter()
+test_router.register("api/v1/_test/notes", NoteViewSet, basename="test-note")
+test_router.register("api/v1/_test/tags", TagViewSet, basename="test-tag")
+
 urlpatterns = [
+    *test_router.urls,
     path("api/v1/_probe/", ProbeAPIView.as_view()),
     path("api/v1/_forbidden/", ForbiddenAPIView.as_view()),
     path("api/v1/_django400/", plain_django_400),
