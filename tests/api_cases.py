@@ -187,7 +187,9 @@ class Retrieve(Endpoint):
     def test_retrieve_unknown_id_is_404(self) -> None:
         user = self.permitted()
         instance = self.make(user)
-        url = self.detail_url(instance).replace(str(instance.pk), "00000000-0000-0000-0000-000000000000")
+        url = self.detail_url(instance).replace(
+            str(instance.pk), "00000000-0000-0000-0000-000000000000"
+        )
         assert_error(client_for(user).get(url), 404, "not_found")
 
 
@@ -220,7 +222,9 @@ class Create(Endpoint):
         assert_envelope(response, 400)
 
     def test_create_anonymous_is_401(self) -> None:
-        assert_error(client_for(None).post(self.url, self.create_payload()), 401, "not_authenticated")
+        assert_error(
+            client_for(None).post(self.url, self.create_payload()), 401, "not_authenticated"
+        )
 
     def test_create_without_permission_is_403(self) -> None:
         if not self.checks_permission:
@@ -302,13 +306,17 @@ class Update(Endpoint):
         user = self.permitted()
         instance = self.make(user)
         payload = self._payload(instance, self.update_invalid_payload)
-        body = assert_envelope(client_for(user).patch(self.detail_url(instance), payload, format="json"), 400)
+        body = assert_envelope(
+            client_for(user).patch(self.detail_url(instance), payload, format="json"), 400
+        )
         assert self.update_invalid_attr in [error["attr"] for error in body["errors"]]
         assert audit_rows(instance, "update") == 0
 
     def test_update_anonymous_is_401(self) -> None:
         instance = self.make(UserFactory())
-        response = client_for(None).patch(self.detail_url(instance), self.update_payload, format="json")
+        response = client_for(None).patch(
+            self.detail_url(instance), self.update_payload, format="json"
+        )
         assert_error(response, 401, "not_authenticated")
 
     def test_update_without_permission_is_403(self) -> None:
@@ -316,7 +324,9 @@ class Update(Endpoint):
             pytest.skip("any signed-in user may update")
         instance = self.make(UserFactory())
         user = self.permitted(flags=("retrieve",)) if self.feature else self.unpermitted()
-        response = client_for(user).patch(self.detail_url(instance), self.update_payload, format="json")
+        response = client_for(user).patch(
+            self.detail_url(instance), self.update_payload, format="json"
+        )
         assert_error(response, 403, "permission_denied")
 
     def test_update_with_a_stale_or_missing_version_is_409(self) -> None:
@@ -326,11 +336,18 @@ class Update(Endpoint):
         instance = self.make(user)
         url = self.detail_url(instance)
         client = client_for(user)
-        assert_envelope(client.patch(url, self._payload(instance, self.update_payload), format="json"), 200)
+        assert_envelope(
+            client.patch(url, self._payload(instance, self.update_payload), format="json"), 200
+        )
         stale = {**self.update_payload, "version": instance.version}
         body = assert_error(client.patch(url, stale, format="json"), 409, "version_conflict")
-        assert body["message"] == "This record was modified by another user. Please refresh and try again."
-        assert_error(client.patch(url, dict(self.update_payload), format="json"), 409, "version_conflict")
+        assert (
+            body["message"]
+            == "This record was modified by another user. Please refresh and try again."
+        )
+        assert_error(
+            client.patch(url, dict(self.update_payload), format="json"), 409, "version_conflict"
+        )
 
 
 class Delete(Endpoint):
@@ -369,3 +386,69 @@ class Delete(Endpoint):
         user = self.permitted(flags=("retrieve",)) if self.feature else self.unpermitted()
         assert_error(client_for(user).delete(self.detail_url(instance)), 403, "permission_denied")
         assert not self.model.all_objects.get(pk=instance.pk).is_deleted
+
+
+class Action(Endpoint):
+    """A non-model endpoint: one method on one URL (login, health, trash restore, ...).
+
+    Declare `method`, `success_status`, `requires_auth`, and `call_payload()`; give
+    `invalid_payload` + `invalid_attr` when the endpoint validates input. `caller()` is the
+    user the successful call is made as (None: anonymous); `prepare()` returns the URL.
+    """
+
+    method: ClassVar[str] = "post"
+    success_status: ClassVar[int] = 200
+    requires_auth: ClassVar[bool] = True
+    invalid_payload: ClassVar[Any] = None
+    invalid_attr: ClassVar[str | None] = None
+
+    def prepare(self, user: User | None) -> str:
+        """The URL to call (override to create what the call needs)."""
+        return self.url
+
+    def call_payload(self) -> Any:
+        """The body of a successful call."""
+        return {}
+
+    def caller(self) -> User | None:
+        """Who makes the successful call."""
+        if not self.requires_auth:
+            return None
+        return self.permitted()
+
+    def call(self, user: User | None, url: str, payload: Any) -> Any:
+        """Make the call as `user`."""
+        return getattr(client_for(user), self.method)(url, payload, format="json")
+
+    def test_action_succeeds_in_the_envelope(self) -> None:
+        user = self.caller()
+        url = self.prepare(user)
+        assert_envelope(self.call(user, url, self.call_payload()), self.success_status)
+
+    def test_action_anonymous_is_401(self) -> None:
+        if not self.requires_auth:
+            pytest.skip("open to anonymous callers")
+        url = self.prepare(UserFactory())
+        assert_error(self.call(None, url, self.call_payload()), 401, "not_authenticated")
+
+    def test_action_without_permission_is_403(self) -> None:
+        if not (self.requires_auth and self.checks_permission):
+            pytest.skip("any signed-in user may call it")
+        url = self.prepare(UserFactory())
+        response = self.call(self.unpermitted(), url, self.call_payload())
+        assert_error(response, 403, "permission_denied")
+
+    def test_action_invalid_input_is_400_naming_the_field(self) -> None:
+        if self.invalid_payload is None:
+            pytest.skip("takes no input")
+        user = self.caller()
+        url = self.prepare(user)
+        body = assert_envelope(self.call(user, url, self.invalid_payload), 400)
+        assert self.invalid_attr in [error["attr"] for error in body["errors"]]
+
+    def test_action_wrong_method_is_405(self) -> None:
+        wrong = "put" if self.method != "put" else "post"
+        user = self.caller()
+        url = self.prepare(user)
+        response = getattr(client_for(user), wrong)(url, {}, format="json")
+        assert_error(response, 405, "method_not_allowed")

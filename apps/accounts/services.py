@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
+from apps.core.audit import audit_create, audit_update, snapshot
 from apps.core.tasks import dispatch_on_commit
 
 EMAIL_TAKEN_MESSAGE = "A user with this email already exists."
@@ -54,7 +55,9 @@ def user_register(*, email: str, password: str, name: str) -> User:
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique")
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, name=name)
+            user = User.objects.create_user(email=email, password=password, name=name)
+            audit_create(user)
+            return user
     except IntegrityError as exc:  # a concurrent sign-up won the unique slot
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc
 
@@ -119,10 +122,13 @@ def user_tokens_revoke_all(*, user: User) -> int:
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """Change the caller's own name and phone."""
     fields = [field for field in ("name", "phone") if field in data]
-    for field in fields:
-        setattr(user, field, data[field])
-    if fields:
-        user.save(update_fields=[*fields, "updated_at"])
+    with transaction.atomic():
+        old = snapshot(user)
+        for field in fields:
+            setattr(user, field, data[field])
+        if fields:
+            user.save(update_fields=[*fields, "updated_at"])
+            audit_update(user, old)
     return user
 
 
@@ -131,8 +137,10 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     if not user.check_password(old_password):
         raise exceptions.ValidationError({"old_password": [WRONG_PASSWORD_MESSAGE]})
     with transaction.atomic():
+        old = snapshot(user)
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
+        audit_update(user, old)
         user_tokens_revoke_all(user=user)
         return _issue_tokens(user)
 
@@ -160,8 +168,10 @@ def user_password_reset_confirm(*, uid: str, token: str, new_password: str) -> N
         raise exceptions.ValidationError({"token": [INVALID_RESET_LINK_MESSAGE]})
     run_password_validators(new_password, user=user, attr="new_password")
     with transaction.atomic():
+        old = snapshot(user)
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
+        audit_update(user, old)
         user_tokens_revoke_all(user=user)
 
 

@@ -20,12 +20,12 @@ class TestNoteEndpoint(api.List, api.Retrieve, api.Create, api.BulkCreate, api.U
     feature = "testapp.notes"
     owner_field = "owner"
     versioned = True
-    invalid_payload = {"title": "", "priority": 9}  # noqa: RUF012
+    invalid_payload = {"title": "", "priority": 9}
     invalid_attr = "title"
-    update_payload = {"title": "Renamed", "priority": 4}  # noqa: RUF012
-    update_invalid_payload = {"priority": 6}  # noqa: RUF012
+    update_payload = {"title": "Renamed", "priority": 4}
+    update_invalid_payload = {"priority": 6}
     update_invalid_attr = "priority"
-    bulk_invalid_item = {"priority": "high"}  # noqa: RUF012
+    bulk_invalid_item = {"priority": "high"}
     bulk_invalid_attr = "priority"
     _counter = 0
 
@@ -41,7 +41,9 @@ class TestNoteEndpoint(api.List, api.Retrieve, api.Create, api.BulkCreate, api.U
 
     def bulk_payload(self, count: int) -> list[dict[str, Any]]:
         tag = Tag.objects.get_or_create(name="bulk")[0]
-        return [{"title": self._title(), "priority": 1, "tags": [str(tag.pk)]} for _ in range(count)]
+        return [
+            {"title": self._title(), "priority": 1, "tags": [str(tag.pk)]} for _ in range(count)
+        ]
 
 
 class TestTagEndpoint(api.List, api.Create, api.BulkCreate, api.Update, api.Delete):
@@ -51,12 +53,12 @@ class TestTagEndpoint(api.List, api.Create, api.BulkCreate, api.Update, api.Dele
     view = TagViewSet
     model = Tag
     feature = "testapp.tags"
-    invalid_payload = {"name": "x" * 51}  # noqa: RUF012
+    invalid_payload = {"name": "x" * 51}
     invalid_attr = "name"
-    update_payload = {"name": "renamed"}  # noqa: RUF012
-    update_invalid_payload = {"name": ""}  # noqa: RUF012
+    update_payload = {"name": "renamed"}
+    update_invalid_payload = {"name": ""}
     update_invalid_attr = "name"
-    bulk_invalid_item = {"name": ""}  # noqa: RUF012
+    bulk_invalid_item = {"name": ""}
     bulk_invalid_attr = "name"
     _counter = 0
 

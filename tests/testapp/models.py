@@ -33,10 +33,15 @@ class Note(VersionedModel):
     body = models.TextField(blank=True)
     priority = models.PositiveSmallIntegerField(default=0)
     tags = models.ManyToManyField(Tag, blank=True, related_name="notes")
+    pinned_tag = models.ForeignKey(
+        Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="pinned_notes"
+    )
 
     class Meta(VersionedModel.Meta):
         constraints: ClassVar[list[Any]] = [
-            models.UniqueConstraint(fields=["title"], condition=LIVE, name="testapp_note_title_live"),
+            models.UniqueConstraint(
+                fields=["title"], condition=LIVE, name="testapp_note_title_live"
+            ),
             models.CheckConstraint(
                 condition=models.Q(priority__lte=5), name="testapp_note_priority_max_5"
             ),

@@ -16,7 +16,7 @@ class NoteViewSet(AppModelViewSet):
     feature = "testapp.notes"
     owner_field = "owner"
     queryset = Note.objects.select_related("owner").prefetch_related("tags")
-    serializer_classes = {"retrieve": NoteSerializer, "write": NoteWriteSerializer}  # noqa: RUF012
+    serializer_classes = {"retrieve": NoteSerializer, "write": NoteWriteSerializer}
     filterset_fields = ("priority",)
     search_fields = ("title",)
     ordering_fields = ("title", "priority", "created_at")
@@ -28,4 +28,4 @@ class TagViewSet(AppModelViewSet):
     feature = "testapp.tags"
     public_actions = ("list",)
     queryset = Tag.objects.all()
-    serializer_classes = {"retrieve": TagSerializer, "write": TagWriteSerializer}  # noqa: RUF012
+    serializer_classes = {"retrieve": TagSerializer, "write": TagWriteSerializer}
