@@ -8,10 +8,12 @@ user's entry; a change to a role, a feature or a role's permissions bumps the ge
 every entry goes stale at once without scanning keys. A warm request costs no query.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from apps.core.models.rbac import PermissionScope, RolePermission, UserRole
 
@@ -67,14 +69,29 @@ def user_permission_scope(*, user: Any, feature: str, flag: str) -> str | None:
     return user_permissions(user=user).get(feature, {}).get(flag)
 
 
+def _now_and_after_commit(invalidate: Callable[[], Any]) -> None:
+    """Invalidate at once and again when the transaction commits.
+
+    A request reading between the first invalidation and the commit still sees the old rows
+    and may cache them; the second invalidation, after commit, removes that entry.
+    """
+    invalidate()
+    transaction.on_commit(invalidate)
+
+
 def rbac_invalidate_user(user_id: Any) -> None:
     """Forget one user's cached permissions (their roles changed)."""
-    cache.delete(_user_key(user_id, _generation()))
+    _now_and_after_commit(lambda: cache.delete(_user_key(user_id, _generation())))
 
 
-def rbac_invalidate_all() -> None:
-    """Make every cached permission stale (a role, feature or role permission changed)."""
+def _bump_generation() -> None:
+    """Move to a new generation: every cached entry is stale."""
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, _generation() + 1, timeout=None)
+
+
+def rbac_invalidate_all() -> None:
+    """Make every cached permission stale (a role, feature or role permission changed)."""
+    _now_and_after_commit(_bump_generation)

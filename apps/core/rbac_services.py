@@ -120,7 +120,18 @@ def features_sync() -> dict[str, list[str]]:
     with transaction.atomic():
         live = {feature.code: feature for feature in Feature.objects.all()}
         created = sorted(code for code in declared if code not in live)
-        Feature.objects.bulk_create([Feature(code=code, name=declared[code]) for code in created])
+        # A feature declared again gets its retired row back, with the grants that point at it.
+        retired_rows = {
+            feature.code: feature
+            for feature in Feature.all_objects.filter(code__in=created, is_deleted=True).order_by(
+                "deleted_at"
+            )
+        }
+        for code in created:
+            if code in retired_rows:
+                retired_rows[code].restore()
+        new_codes = [code for code in created if code not in retired_rows]
+        Feature.objects.bulk_create([Feature(code=code, name=declared[code]) for code in new_codes])
         retired = sorted(code for code in live if code not in declared)
         for code in retired:
             live[code].soft_delete()

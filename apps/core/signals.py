@@ -9,13 +9,15 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.models.base import rows_soft_deleted
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.rbac import rbac_invalidate_all, rbac_invalidate_user
 
 
-@receiver([post_save, post_delete], sender=Role)
-@receiver([post_save, post_delete], sender=RolePermission)
-@receiver([post_save, post_delete], sender=Feature)
+@receiver([post_save, post_delete, rows_soft_deleted], sender=Role)
+@receiver([post_save, post_delete, rows_soft_deleted], sender=RolePermission)
+@receiver([post_save, post_delete, rows_soft_deleted], sender=Feature)
+@receiver(rows_soft_deleted, sender=UserRole)  # bulk: whose roles changed is not known
 def rbac_definitions_changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001
     """A role, a permission or a feature changed: every cached permission is stale."""
     rbac_invalidate_all()

@@ -99,9 +99,7 @@ def test_create_never_stores_the_password_hash_or_the_phone(actor: User, target:
     assert OLD_PHONE not in text
 
 
-def test_update_records_only_the_changed_fields_as_old_new_pairs(
-    actor: User, target: User
-) -> None:
+def test_update_records_only_the_changed_fields_as_old_new_pairs(actor: User, target: User) -> None:
     before = snapshot(target)
     target.name = "Renamed"
     target.is_staff = True

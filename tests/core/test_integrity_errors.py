@@ -189,4 +189,6 @@ def test_global_handler_answers_a_check_violation_with_an_enveloped_400() -> Non
 
     assert response is not None
     assert response.status_code == 400
-    assert response.data["errors"] == [{"code": "invalid", "detail": CHECK_MESSAGE, "attr": "scope"}]
+    assert response.data["errors"] == [
+        {"code": "invalid", "detail": CHECK_MESSAGE, "attr": "scope"}
+    ]

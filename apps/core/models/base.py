@@ -5,17 +5,27 @@ from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
 
 _M = TypeVar("_M", bound=models.Model)
+
+# Sent by SoftDeleteQuerySet.delete() after its bulk UPDATE (no per-row signals are sent).
+rows_soft_deleted = Signal()
 
 
 class SoftDeleteQuerySet(models.QuerySet[Any]):
     """A queryset whose `delete()` soft-deletes; `hard_delete()` removes rows for real."""
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        """Mark every row deleted in one UPDATE; returns Django's `(count, {label: count})`."""
+        """Mark every row deleted in one UPDATE; returns Django's `(count, {label: count})`.
+
+        Per-row delete signals are not sent (that is the point of one UPDATE); receivers
+        that must know listen to `rows_soft_deleted`, sent once for the model.
+        """
         count = self.update(is_deleted=True, deleted_at=timezone.now())
+        if count:
+            rows_soft_deleted.send(sender=self.model, count=count)
         return count, {self.model._meta.label: count}
 
     def hard_delete(self) -> tuple[int, dict[str, int]]:
