@@ -12,9 +12,9 @@ from django.core import signals
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from drf_standardized_errors.formatter import ExceptionFormatter
+from drf_standardized_errors.formatter import ExceptionFormatter, flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler
-from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, ErrorResponse
+from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, Error, ErrorResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -53,6 +53,14 @@ class BadRequest(exceptions.APIException):
 class EnvelopeExceptionFormatter(ExceptionFormatter):
     """Formats the flattened errors as the envelope (see apps.core.envelope)."""
 
+    def get_errors(self) -> list[Error]:
+        """The library's flattening, after turning integer keys into strings.
+
+        DRF reports list-serializer errors as `{index: ...}`; the library tests `if attr:`,
+        so index 0 would vanish from the path (`0.id` would become `id`).
+        """
+        return flatten_errors(_string_keys(self.exc.detail))
+
     def format_error_response(self, error_response: ErrorResponse) -> Any:
         """The envelope for this error; 5xx never exposes internals."""
         message: str | None
@@ -67,6 +75,15 @@ class EnvelopeExceptionFormatter(ExceptionFormatter):
         else:
             message = errors[0]["detail"] if errors else None
         return build_envelope(status=self.exc.status_code, errors=errors, message=message)
+
+
+def _string_keys(detail: Any) -> Any:
+    """A copy of an error detail whose dict keys are all strings."""
+    if isinstance(detail, dict):
+        return {str(key): _string_keys(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_string_keys(item) for item in detail]
+    return detail
 
 
 def _public_attr(attr: str | None) -> str | None:

@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
@@ -25,6 +26,7 @@ from apps.core.exceptions_api import VersionConflict
 from apps.core.models.base import VersionedModel
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
+UNIQUE_MESSAGE = "A {model} with this {field} already exists."
 # Fields whose to_representation returns a JSON-ready value unchanged for the model's type.
 _PASSTHROUGH_FIELDS = (
     serializers.BooleanField,
@@ -136,6 +138,44 @@ class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):
         list_kwargs.update({k: v for k, v in kwargs.items() if k in LIST_SERIALIZER_KWARGS})
         list_class = getattr(getattr(cls, "Meta", None), "list_serializer_class", None)
         return (list_class or AppBulkListSerializer)(*args, **list_kwargs)
+
+    @property
+    def model_class(self) -> Any:
+        """The serializer's model."""
+        return self.Meta.model
+
+    # Set by the bulk list serializer, which checks uniqueness for the whole batch at once.
+    check_live_uniqueness = True
+
+    def live_unique_fields(self) -> list[str]:
+        """Fields unique among live rows (single-field UniqueConstraints, unconditional or
+        conditional on not deleted), which DRF does not validate by itself."""
+        live = models.Q(is_deleted=False)
+        return [
+            constraint.fields[0]
+            for constraint in self.model_class._meta.constraints
+            if isinstance(constraint, models.UniqueConstraint)
+            and len(constraint.fields) == 1
+            and constraint.condition in (None, live)
+            and constraint.fields[0] in self.fields
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a value another live row already holds (400 `unique` on the field)."""
+        attrs = super().validate(attrs)
+        if not self.check_live_uniqueness:
+            return attrs
+        model = self.model_class
+        for name in self.live_unique_fields():
+            if name not in attrs:
+                continue
+            taken = model.objects.filter(**{name: attrs[name]})
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                message = UNIQUE_MESSAGE.format(model=model._meta.verbose_name, field=name)
+                raise serializers.ValidationError({name: [ErrorDetail(message, code="unique")]})
+        return attrs
 
     @property
     def is_versioned(self) -> bool:

@@ -19,8 +19,8 @@ from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from apps.core.audit import LoggingMixin, snapshot
 from apps.core.exceptions_api import VersionConflict
+from apps.core.serializers.base import UNIQUE_MESSAGE
 
-UNIQUE_MESSAGE = "A {model} with this {field} already exists."
 DUPLICATE_IN_BATCH_MESSAGE = "This {field} appears more than once in the request."
 NOT_FOUND_MESSAGE = "No object with this id (or not yours to change)."
 
@@ -70,6 +70,7 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
         kwargs.setdefault("allow_empty", False)
         kwargs.setdefault("max_length", settings.BULK_MAX_ITEMS)
         super().__init__(*args, **kwargs)
+        self.typed_child.check_live_uniqueness = False  # checked for the batch instead
 
     @property
     def model(self) -> Any:
@@ -154,6 +155,8 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
         self.typed_child.validators = [
             v for v in self.typed_child.validators if not isinstance(v, UniqueTogetherValidator)
         ]
+        live_fields: list[str] = getattr(self.typed_child, "live_unique_fields", list)()
+        single.extend((name, self.model.objects.all()) for name in live_fields)
         return single
 
     def _check_unique(

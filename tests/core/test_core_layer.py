@@ -1,0 +1,332 @@
+"""Core-layer behaviour beyond the generic endpoint tests: bulk update, locking races,
+integrity errors in the API, loud misconfiguration, the read serializer, the admin trash."""
+
+import itertools
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from apps.core.models import AuditLog
+from apps.core.permissions import HasFeaturePermission, required_flag
+from apps.core.views.generic import AppModelViewSet
+from tests import api_cases as api
+from tests.envelope import assert_envelope, assert_error
+from tests.factories import UserFactory
+from tests.testapp.models import Note, Tag
+from tests.testapp.serializers import NoteSerializer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
+NOTES = "/api/v1/_test/notes/"
+TAGS = "/api/v1/_test/tags/"
+_numbers = itertools.count()
+
+
+def note(owner: Any, **fields: Any) -> Note:
+    return Note.objects.create(owner=owner, title=f"note {next(_numbers)}", **fields)
+
+
+@pytest.fixture
+def writer() -> Any:
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    return user
+
+
+# --- bulk update ------------------------------------------------------------------------
+
+
+def test_bulk_update_changes_every_row_bumps_versions_and_audits(writer: Any) -> None:
+    rows = [note(writer) for _ in range(3)]
+    payload = [{"id": str(n.pk), "version": n.version, "priority": 5} for n in rows]
+    body = assert_envelope(api.client_for(writer).patch(NOTES, payload, format="json"), 200)
+    assert [row["priority"] for row in body["data"]] == [5, 5, 5]
+    assert {row["version"] for row in body["data"]} == {2}
+    assert (
+        AuditLog.objects.filter(action="update", object_id__in=[str(n.pk) for n in rows]).count()
+        == 3
+    )
+
+
+def test_bulk_update_with_one_stale_version_changes_nothing(writer: Any) -> None:
+    rows = [note(writer) for _ in range(3)]
+    payload = [{"id": str(n.pk), "version": n.version, "priority": 4} for n in rows]
+    payload[2]["version"] = 99
+    assert_error(
+        api.client_for(writer).patch(NOTES, payload, format="json"), 409, "version_conflict"
+    )
+    assert set(Note.objects.values_list("priority", flat=True)) == {0}
+    assert set(Note.objects.values_list("version", flat=True)) == {1}
+
+
+def test_bulk_update_of_an_unknown_or_foreign_row_is_400_at_its_index(writer: Any) -> None:
+    api.grant(writer, "testapp.notes", scope="own")  # a second role; scope "all" still wins
+    mine = note(writer)
+    theirs_user = UserFactory()
+    api.grant(theirs_user, "testapp.notes", scope="own")
+    theirs = note(UserFactory())
+    payload = [
+        {"id": str(mine.pk), "version": 1, "priority": 1},
+        {"id": "00000000-0000-0000-0000-000000000000", "version": 1},
+    ]
+    assert_error(
+        api.client_for(writer).patch(NOTES, payload, format="json"), 400, "not_found", "1.id"
+    )
+    own_scope = [{"id": str(theirs.pk), "version": 1, "priority": 3}]
+    assert_error(
+        api.client_for(theirs_user).patch(NOTES, own_scope, format="json"), 400, "not_found", "0.id"
+    )
+    assert Note.objects.get(pk=theirs.pk).priority == 0
+
+
+def test_bulk_update_needs_a_list(writer: Any) -> None:
+    response = api.client_for(writer).patch(NOTES, {"id": "x"}, format="json")
+    assert_error(response, 400, "not_a_list")
+
+
+# --- uniqueness and database constraints through the API ---------------------------------
+
+
+def test_duplicate_live_title_is_400_unique_on_the_field(writer: Any) -> None:
+    existing = note(writer)
+    response = api.client_for(writer).post(NOTES, {"title": existing.title}, format="json")
+    assert_error(response, 400, "unique", "title")
+    other = note(writer)
+    payload = {"title": existing.title, "version": other.version}
+    assert_error(
+        api.client_for(writer).patch(f"{NOTES}{other.pk}/", payload, format="json"),
+        400,
+        "unique",
+        "title",
+    )
+    same = {"title": other.title, "version": other.version}
+    assert_envelope(api.client_for(writer).patch(f"{NOTES}{other.pk}/", same, format="json"), 200)
+
+
+def test_duplicates_inside_one_bulk_request_are_named_by_index(writer: Any) -> None:
+    existing = note(writer)
+    payload = [{"title": "same"}, {"title": "same"}, {"title": existing.title}]
+    body = assert_envelope(api.client_for(writer).post(NOTES, payload, format="json"), 400)
+    pairs = {(error["attr"], error["code"]) for error in body["errors"]}
+    assert {("1.title", "unique"), ("2.title", "unique")} <= pairs
+    assert Note.objects.count() == 1
+
+
+def test_a_soft_deleted_title_can_be_used_again(writer: Any) -> None:
+    gone = note(writer)
+    gone.soft_delete()
+    assert_envelope(api.client_for(writer).post(NOTES, {"title": gone.title}, format="json"), 201)
+
+
+def test_the_database_refuses_what_the_serializer_would(writer: Any) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Note.objects.create(owner=writer, title="too high", priority=6)
+
+
+def test_a_race_past_the_validator_becomes_409_naming_the_field(
+    writer: Any, monkeypatch: Any
+) -> None:
+    """Two creates can both pass the check; the constraint then answers 409, not 500."""
+    from tests.testapp.serializers import NoteWriteSerializer
+
+    monkeypatch.setattr(NoteWriteSerializer, "check_live_uniqueness", False)  # lose the race
+    existing = note(writer)
+    response = api.client_for(writer).post(NOTES, {"title": existing.title}, format="json")
+    assert_error(response, 409, "conflict", "title")
+
+
+# --- optimistic locking under real concurrency ----------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_updates_with_one_version_let_exactly_one_win(live_server: Any) -> None:
+    """Eight clients PATCH the same note with the same version on PostgreSQL."""
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    writer = UserFactory()
+    api.grant(writer, "testapp.notes")
+    target = note(writer)
+    url = f"{live_server.url}{NOTES}{target.pk}/"
+    headers = {"Content-Type": "application/json", "Authorization": api.bearer(writer)}
+    barrier = threading.Barrier(8)
+
+    def patch(priority: int) -> int:
+        body = f'{{"version": 1, "priority": {priority % 6}}}'.encode()
+        request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")  # noqa: S310
+        barrier.wait(timeout=30)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(patch, range(8)))
+    assert sorted(statuses) == [200] + [409] * 7, statuses
+    assert Note.objects.get(pk=target.pk).version == 2
+    assert AuditLog.objects.filter(object_id=str(target.pk), action="update").count() == 1
+
+
+# --- misconfiguration fails loudly, with the fix in the message -----------------------
+
+
+def _view(cls: type, action: str, method: str = "get") -> Any:
+    request = APIRequestFactory().generic(method.upper(), "/")
+    request.user = UserFactory()
+    view = cls()
+    view.action = action
+    view.request = request
+    view.format_kwarg = None
+    view.kwargs = {}
+    return view
+
+
+def test_a_view_without_feature_says_what_to_add() -> None:
+    class NoFeature(AppModelViewSet):
+        queryset = Note.objects.all()
+        serializer_class = NoteSerializer
+
+    with pytest.raises(ImproperlyConfigured, match="declares no `feature`"):
+        HasFeaturePermission().has_permission(
+            _view(NoFeature, "list").request, _view(NoFeature, "list")
+        )
+
+
+def test_a_view_without_serializer_says_what_to_add() -> None:
+    class NoSerializer(AppModelViewSet):
+        feature = "x.y"
+        queryset = Note.objects.all()
+
+    with pytest.raises(ImproperlyConfigured, match="serializer_classes"):
+        _view(NoSerializer, "list").get_serializer_class()
+
+
+def test_scope_own_without_owner_field_says_what_to_add() -> None:
+    class NoOwner(AppModelViewSet):
+        feature = "testapp.orphans"
+        queryset = Tag.objects.all()
+        serializer_class = NoteSerializer
+
+    view = _view(NoOwner, "list")
+    api.grant(view.request.user, "testapp.orphans", scope="own")
+    with pytest.raises(ImproperlyConfigured, match="owner_field"):
+        view.get_queryset()
+
+
+def test_a_custom_action_without_a_flag_says_what_to_add() -> None:
+    class Custom(AppModelViewSet):
+        feature = "x.y"
+
+    with pytest.raises(ImproperlyConfigured, match="action_flags"):
+        required_flag(_view(Custom, "archive", "post"))
+
+
+# --- the read serializer ---------------------------------------------------------------
+
+
+def test_read_only_serializer_output_matches_drf_model_serializer(writer: Any) -> None:
+    tag = Tag.objects.create(name="blue")
+    target = note(writer, body="text", priority=3)
+    target.tags.add(tag)
+
+    class Plain(serializers.ModelSerializer):  # type: ignore[type-arg]
+        owner = serializers.UUIDField(source="owner_id", read_only=True)
+        tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+        class Meta:
+            model = Note
+            fields = NoteSerializer.Meta.fields
+
+    fresh = Note.objects.prefetch_related("tags").get(pk=target.pk)
+    assert NoteSerializer(fresh).data == Plain(fresh).data
+    many = Note.objects.prefetch_related("tags").all()
+    assert NoteSerializer(many, many=True).data == Plain(many, many=True).data
+
+
+def test_read_only_serializer_refuses_writes() -> None:
+    serializer = NoteSerializer(data={"title": "x"})
+    serializer.is_valid()
+    with pytest.raises(NotImplementedError, match="read-only"):
+        serializer.save()
+
+
+# --- the admin trash -------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    from apps.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss@example.com", "x", name="Boss"))
+    return client
+
+
+def test_admin_hides_deleted_rows_shows_them_under_the_filter_and_restores(
+    admin_client: Client,
+) -> None:
+    from apps.core.models import Role
+
+    live = Role.objects.create(code="live-role", name="Live")
+    gone = Role.objects.create(code="gone-role", name="Gone")
+    gone.soft_delete()
+    default = admin_client.get("/admin/core/role/").content.decode()
+    assert "live-role" in default
+    assert "gone-role" not in default
+    trash = admin_client.get("/admin/core/role/?deleted=deleted").content.decode()
+    assert "gone-role" in trash
+    assert "live-role" not in trash
+    response = admin_client.post(
+        "/admin/core/role/?deleted=deleted",
+        {"action": "restore_selected", "_selected_action": [str(gone.pk)]},
+    )
+    assert response.status_code == 302
+    assert not Role.all_objects.get(pk=gone.pk).is_deleted
+    assert AuditLog.objects.filter(object_id=str(gone.pk), action="restore").exists()
+    assert live.pk
+
+
+def test_admin_delete_is_soft_and_audited(admin_client: Client) -> None:
+    from apps.core.models import Role
+
+    role = Role.objects.create(code="doomed", name="Doomed")
+    response = admin_client.post(f"/admin/core/role/{role.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert Role.all_objects.get(pk=role.pk).is_deleted
+    assert AuditLog.objects.filter(object_id=str(role.pk), action="delete").exists()
+
+
+def test_audit_log_admin_is_read_only(admin_client: Client) -> None:
+    from apps.core.audit import audit_create
+
+    row = audit_create(UserFactory())
+    assert admin_client.get("/admin/core/auditlog/").status_code == 200
+    assert admin_client.get("/admin/core/auditlog/add/").status_code == 403
+    change = admin_client.post(f"/admin/core/auditlog/{row.pk}/change/", {"action": "delete"})
+    assert change.status_code in (200, 403)
+    assert AuditLog.objects.get(pk=row.pk).action == "create"
+    assert (
+        admin_client.post(f"/admin/core/auditlog/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+
+
+def test_every_list_of_the_test_app_is_constant_in_queries(writer: Any) -> None:
+    client = api.client_for(writer)
+    note(writer).tags.add(Tag.objects.create(name="a"))
+    client.get(NOTES)
+    with CaptureQueriesContext(connection) as few:
+        client.get(NOTES)
+    for _ in range(10):
+        note(writer).tags.add(Tag.objects.create(name=f"t{next(_numbers)}"))
+    with CaptureQueriesContext(connection) as more:
+        client.get(NOTES)
+    assert len(few) == len(more)
