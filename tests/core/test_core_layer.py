@@ -330,3 +330,41 @@ def test_every_list_of_the_test_app_is_constant_in_queries(writer: Any) -> None:
     with CaptureQueriesContext(connection) as more:
         client.get(NOTES)
     assert len(few) == len(more)
+
+
+# --- soft delete reaches related managers; list filters ---------------------------------
+
+
+def test_related_managers_hide_soft_deleted_rows(writer: Any) -> None:
+    tag = Tag.objects.create(name="shared")
+    kept, gone = note(writer), note(writer)
+    for item in (kept, gone):
+        item.tags.add(tag)
+    gone.soft_delete()
+    assert list(tag.notes.all()) == [kept]
+    other = Tag.objects.create(name="other")
+    kept.tags.add(other)
+    other.soft_delete()
+    assert list(kept.tags.all()) == [tag]
+    assert Note.all_objects.filter(pk=gone.pk).exists()
+
+
+def test_list_filters_search_and_ordering(writer: Any) -> None:
+    client = api.client_for(writer)
+    note(writer, priority=1).__class__.objects.filter(title__startswith="note").update(
+        title="alpha"
+    )
+    Note.objects.create(owner=writer, title="beta", priority=3)
+    Note.objects.create(owner=writer, title="gamma", priority=3)
+    titles = [
+        row["title"]
+        for row in assert_envelope(client.get(NOTES + "?priority=3&ordering=-title"), 200)["data"]
+    ]
+    assert titles == ["gamma", "beta"]
+    found = assert_envelope(client.get(NOTES + "?search=alp"), 200)["data"]
+    assert [row["title"] for row in found] == ["alpha"]
+    assert_error(client.get(NOTES + "?priority=high"), 400, "invalid", "priority")
+    page = assert_envelope(client.get(NOTES + "?page_size=2&page=2"), 200)
+    assert page["meta"]["pagination"]["count"] == 3
+    assert page["meta"]["pagination"]["page"] == 2
+    assert_error(client.get(NOTES + "?page=99"), 404, "not_found")

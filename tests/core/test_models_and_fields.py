@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.core.management.commands.seed import DEMO_ADMIN_EMAIL
+from apps.core.models import Role, UserRole
 from apps.core.serializers.base import AppModelSerializer
 from tests.factories import UserFactory
 
@@ -80,3 +81,11 @@ def test_seed_creates_the_demo_admin_once_and_prints_its_login(settings, tmp_pat
     assert "already exists" in second.getvalue()
     assert User.objects.filter(email=DEMO_ADMIN_EMAIL).count() == 1
     assert (tmp_path / ".demo-admin-password").read_text().split() == [DEMO_ADMIN_EMAIL, password]
+    assert set(Role.objects.values_list("code", flat=True)) >= {"admin", "manager", "customer"}
+    assert UserRole.objects.filter(user=admin, role__code="admin").count() == 1
+
+
+def test_sync_features_command_reports_what_it_did() -> None:
+    out = io.StringIO()
+    call_command("sync_features", stdout=out)
+    assert out.getvalue().startswith("Features created:")
