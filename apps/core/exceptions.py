@@ -15,6 +15,7 @@ from django.db.models import ProtectedError, RestrictedError
 from drf_standardized_errors.formatter import ExceptionFormatter, flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, Error, ErrorResponse
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -27,9 +28,10 @@ from apps.core.envelope import (
     build_envelope,
     error_item,
 )
-from apps.core.exceptions_api import Conflict
+from apps.core.exceptions_api import Conflict, ServiceUnavailable
 
 PURGE_PROTECTED_MESSAGE = "Cannot delete: other records still refer to it."
+SERVER_ERROR_STATUS = 500  # unexpected errors; other 5xx (503) keep their own code
 
 logger = structlog.get_logger(__name__)
 
@@ -67,7 +69,7 @@ class EnvelopeExceptionFormatter(ExceptionFormatter):
         errors = [asdict(error) for error in error_response.errors]
         for error in errors:
             error["attr"] = _public_attr(error["attr"]) or getattr(self.exc, "attr", None)
-        if error_response.type == SERVER_ERROR:
+        if error_response.type == SERVER_ERROR and self.exc.status_code == SERVER_ERROR_STATUS:
             errors = [error_item(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE)]
             message = SERVER_ERROR_MESSAGE
         elif error_response.type == VALIDATION_ERROR:
@@ -104,6 +106,8 @@ class EnvelopeExceptionHandler(ExceptionHandler):
             return integrity_error_to_api(exc)
         if isinstance(exc, ProtectedError | RestrictedError):
             return Conflict(PURGE_PROTECTED_MESSAGE)
+        if isinstance(exc, RedisError):  # the fail-closed `guard` cache is down
+            return ServiceUnavailable()
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
         if isinstance(exc, SuspiciousOperation):

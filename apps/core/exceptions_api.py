@@ -22,6 +22,14 @@ class Conflict(exceptions.APIException):
         self.attr = attr
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """503: a dependency that guards security or money (the `guard` cache) is down."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A required service is unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+
 class VersionConflict(exceptions.APIException):
     """409: the `version` sent is stale or missing (optimistic locking)."""
 

@@ -8,6 +8,7 @@ which are atomic in Redis (and under a lock in the local-memory cache).
 
 from typing import Any
 
+from django.core.cache import caches
 from rest_framework.request import Request
 from rest_framework.throttling import (
     AnonRateThrottle,
@@ -18,7 +19,16 @@ from rest_framework.throttling import (
 
 
 class AtomicWindowThrottle(SimpleRateThrottle):
-    """Fixed-window counting for any SimpleRateThrottle (`rate` requests per window)."""
+    """Fixed-window counting for any SimpleRateThrottle (`rate` requests per window).
+
+    Counters live on the fail-closed `guard` cache: when it is down the request is refused
+    (503), never let through unthrottled.
+    """
+
+    @property
+    def cache(self) -> Any:  # type: ignore[override]
+        """The fail-closed `guard` cache (looked up per use, so settings changes apply)."""
+        return caches["guard"]
 
     num_requests: int
     duration: int

@@ -118,25 +118,40 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 # Cache: local memory by default, Redis via django-redis with REDIS_URL
 # ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Two aliases: `default` caches responses and computed values and fails open (Redis down
+# means uncached, not broken); `guard` holds what protects security and money (throttle
+# counters, idempotency locks) and fails closed: an error there refuses the request (503).
+_CACHE_PREFIX = env.str("CACHE_KEY_PREFIX", default="app")
 if REDIS_URL:
+    _REDIS_OPTIONS = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "SOCKET_CONNECT_TIMEOUT": 2,
+        "SOCKET_TIMEOUT": 2,
+    }
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-            },
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="app"),
-        }
+            "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": True},
+            "KEY_PREFIX": _CACHE_PREFIX,
+        },
+        "guard": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": False},
+            "KEY_PREFIX": f"{_CACHE_PREFIX}:guard",
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "app-default",
-        }
+        },
+        "guard": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "app-guard",
+        },
     }
 
 # ---------------------------------------------------------------------------
@@ -325,6 +340,8 @@ SPECTACULAR_SETTINGS = {
 # Core layer
 # ---------------------------------------------------------------------------
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
+IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
 RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)
 
 # ---------------------------------------------------------------------------

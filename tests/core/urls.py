@@ -14,7 +14,7 @@ from apps.core.routers import AppRouter
 from apps.core.serializers.base import AppSerializer
 from apps.core.views.generic import AppAPIView
 from config.urls import urlpatterns as project_urlpatterns
-from tests.testapp.views import NoteViewSet, TagViewSet
+from tests.testapp.views import IdempotentNoteViewSet, NoteViewSet, TagViewSet
 
 
 class ItemSerializer(AppSerializer):
@@ -86,6 +86,9 @@ def plain_django_500(request: HttpRequest) -> HttpResponse:
 test_router = AppRouter()
 test_router.register("api/v1/_test/notes", NoteViewSet, basename="test-note")
 test_router.register("api/v1/_test/tags", TagViewSet, basename="test-tag")
+test_router.register(
+    "api/v1/_test/idempotent-notes", IdempotentNoteViewSet, basename="test-idempotent-note"
+)
 
 urlpatterns = [
     *test_router.urls,

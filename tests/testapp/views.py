@@ -22,6 +22,12 @@ class NoteViewSet(AppModelViewSet):
     ordering_fields = ("title", "priority", "created_at")
 
 
+class IdempotentNoteViewSet(NoteViewSet):
+    """Notes whose creation needs an Idempotency-Key (as orders and payments will)."""
+
+    idempotent_methods = ("POST",)
+
+
 class TagViewSet(AppModelViewSet):
     """Tags: anyone may list them; writes need `testapp.tags`."""
 

@@ -8,6 +8,7 @@ from apps.core.models.base import (
     SoftDeleteQuerySet,
     VersionedModel,
 )
+from apps.core.models.idempotency import IdempotencyRecord
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "AuditLog",
     "BaseModel",
     "Feature",
+    "IdempotencyRecord",
     "PermissionScope",
     "Role",
     "RolePermission",

@@ -21,12 +21,13 @@ from apps.core.views.mixins import (
     EnvelopeRetrieveModelMixin,
     EnvelopeUpdateModelMixin,
     FeatureScopeMixin,
+    IdempotencyMixin,
     SerializerByActionMixin,
     SoftDestroyModelMixin,
 )
 
 
-class AppAPIView(ActorContextMixin, AppViewMixin, APIView):
+class AppAPIView(IdempotencyMixin, ActorContextMixin, AppViewMixin, APIView):
     """A plain endpoint on the core layer: envelope helpers plus DRF's APIView.
 
     Subclasses declare `permission_classes`, `throttle_classes` and the serializers they use.
@@ -34,7 +35,12 @@ class AppAPIView(ActorContextMixin, AppViewMixin, APIView):
 
 
 class AppGenericViewSet(
-    ActorContextMixin, FeatureScopeMixin, SerializerByActionMixin, AppViewMixin, GenericViewSet
+    IdempotencyMixin,
+    ActorContextMixin,
+    FeatureScopeMixin,
+    SerializerByActionMixin,
+    AppViewMixin,
+    GenericViewSet,
 ):
     """Base of the model viewsets: envelope, audit context, RBAC scope, serializers by action."""
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -20,9 +20,21 @@ from rest_framework.viewsets import GenericViewSet
 
 from apps.core.context import ActorContext, client_ip, set_actor_context
 from apps.core.envelope import build_envelope
+from apps.core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from apps.core.idempotency import (
+    REPLAY_HEADER,
+    IdempotentRequest,
+    Replay,
+    StoredResponse,
+    idempotency_begin,
+    idempotency_end,
+    idempotency_store,
+)
+from apps.core.models.idempotency import IdempotencyRecord
 from apps.core.permissions import HasFeaturePermission, required_flag
 from apps.core.rbac import user_permission_scope
 from apps.core.services import object_soft_delete
+from apps.core.tracing import get_trace_id
 
 NOT_A_LIST_MESSAGE = "Expected a list of items."
 MISSING_SERIALIZER_MESSAGE = (
@@ -89,6 +101,71 @@ if TYPE_CHECKING:  # what the model mixins expect of the class they are mixed in
 else:
     _APIViewBase = object
     _ModelViewBase = object
+
+
+class IdempotencyMixin(_APIViewBase):
+    """`idempotent_methods = ("POST",)`: those methods need an Idempotency-Key and run once.
+
+    See apps.core.idempotency for the flow. The request runs in one transaction with the
+    storing of its response; retries get the stored answer with `Idempotent-Replayed: true`.
+    """
+
+    idempotent_methods: ClassVar[tuple[str, ...]] = ()
+    idempotent_request: IdempotentRequest | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication and permissions: take the key's lock or replay."""
+        super().initial(request, *args, **kwargs)
+        if request.method in self.idempotent_methods:
+            self.idempotent_request = idempotency_begin(
+                user=request.user,
+                key=request.headers.get(IDEMPOTENCY_HEADER),
+                method=request.method,
+                path=request.path,
+                data=request.data,
+            )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """A Replay answers with the stored response."""
+        if isinstance(exc, Replay):
+            return self._replay(exc.stored)
+        return super().handle_exception(exc)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run an idempotent request and store its answer in the same transaction."""
+        if request.method not in self.idempotent_methods:
+            return super().dispatch(request, *args, **kwargs)
+        self.idempotent_request = None
+        try:
+            with transaction.atomic():
+                response = super().dispatch(request, *args, **kwargs)
+                idem, code = self.idempotent_request, response.status_code
+                if idem is not None and code < status.HTTP_400_BAD_REQUEST:
+                    idempotency_store(idem, status_code=code, body=response.data)
+                elif code >= status.HTTP_400_BAD_REQUEST:
+                    transaction.set_rollback(True)  # no half-done writes behind an error
+            if idem is not None and status.is_client_error(code):
+                with transaction.atomic():
+                    idempotency_store(idem, status_code=code, body=response.data)
+        except IntegrityError:  # another request with this key stored first: answer with it
+            response = self.finalize_response(self.request, self._replay(self._stored()))
+        finally:
+            if self.idempotent_request is not None:
+                idempotency_end(self.idempotent_request)
+        return response
+
+    def _stored(self) -> StoredResponse:
+        """The response stored for this request's key."""
+        idem = self.idempotent_request
+        record = IdempotencyRecord.objects.get(user=idem.user, key=idem.key)  # type: ignore[union-attr]
+        return StoredResponse(record.response_status, record.response_body)
+
+    def _replay(self, stored: StoredResponse) -> Response:
+        """The stored status and body (its trace id set to this request's)."""
+        body = stored.body
+        if isinstance(body, dict) and isinstance(body.get("meta"), dict):
+            body = {**body, "meta": {**body["meta"], "trace_id": get_trace_id()}}
+        return Response(body, status=stored.status, headers={REPLAY_HEADER: "true"})
 
 
 class ActorContextMixin(_APIViewBase):
