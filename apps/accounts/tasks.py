@@ -8,11 +8,11 @@ from django.utils.http import urlsafe_base64_encode
 
 from config.celery import app
 
-# SMTP failures (OSError subclasses) are retried with exponential backoff and jitter.
+# SMTP failures (OSError subclasses) are retried with AppTask's backoff and jitter.
 RESET_SUBJECT = "Reset your password"
 
 
-@app.task(acks_late=True, autoretry_for=(OSError,), max_retries=5, retry_backoff=True)
+@app.task(name="accounts.password_reset_email_send", autoretry_for=(OSError,))
 def password_reset_email_send(user_id: str) -> bool:
     """Email a password-reset link to a user; False when the user is gone or inactive.
 

@@ -33,9 +33,15 @@ def redact_query_tokens(text: str) -> str:
     return _BEARER.sub("Bearer " + REDACTED, text)
 
 
+# Celery logs task arguments as repr strings under these keys; a repr cannot be redacted
+# field by field, so it is withheld (AppTask.on_failure logs them redacted).
+ARGUMENT_REPR_KEYS = frozenset({"args", "kwargs"})
+
+
 def redact(value: Any, key: str | None = None) -> Any:
     """A copy of `value` with secrets replaced, walking dicts and lists."""
-    if key is not None and SENSITIVE_KEY.search(key):
+    secret_key = key is not None and SENSITIVE_KEY.search(key)
+    if secret_key or (key in ARGUMENT_REPR_KEYS and isinstance(value, str)):
         return REDACTED
     if isinstance(value, Mapping):
         return {k: redact(v, str(k)) for k, v in value.items()}

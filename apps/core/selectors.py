@@ -10,12 +10,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from apps.core.models.audit import AuditLog
 from apps.core.models.base import BaseModel
 from apps.core.models.idempotency import IdempotencyRecord
+from apps.core.models.outbox import OutboxMessage
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 
 TRASH_MODEL_REQUIRED_MESSAGE = "Name the model as app_label.model, e.g. ?model=catalog.product."
 TRASH_MODEL_INVALID_MESSAGE = "'{label}' is not a model with a trash."
 # Models whose rows are never soft-deleted, so they have no trash.
-NO_TRASH_MODELS: tuple[type[models.Model], ...] = (AuditLog, IdempotencyRecord)
+NO_TRASH_MODELS: tuple[type[models.Model], ...] = (AuditLog, IdempotencyRecord, OutboxMessage)
 
 
 def feature_list() -> models.QuerySet[Feature]:

@@ -184,6 +184,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "core.outbox_flush": {"task": "core.outbox_flush", "schedule": 60.0},
+    "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
+    "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -9,6 +9,7 @@ from apps.core.models.base import (
     VersionedModel,
 )
 from apps.core.models.idempotency import IdempotencyRecord
+from apps.core.models.outbox import OutboxMessage
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "BaseModel",
     "Feature",
     "IdempotencyRecord",
+    "OutboxMessage",
     "PermissionScope",
     "Role",
     "RolePermission",

@@ -1,0 +1,192 @@
+"""Celery on the core layer: dispatch on commit through the outbox, retries, traced logs."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from apps.core.models import IdempotencyRecord, OutboxMessage
+from apps.core.tasks import AppTask, dispatch_on_commit, outbox_flush
+from apps.core.tracing import set_trace_id
+from config.celery import app
+from tests.factories import UserFactory
+from tests.testapp import tasks as test_tasks
+from tests.testapp.models import Note
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def note() -> Note:
+    return Note.objects.create(owner=UserFactory(), title="t", priority=0)
+
+
+def test_every_task_runs_on_the_hardened_base() -> None:
+    task = app.tasks["testapp.note_touch"]
+    assert isinstance(task, AppTask)
+    assert task.acks_late is True
+    assert task.time_limit and task.soft_time_limit
+    assert task.soft_time_limit < task.time_limit
+    assert task.retry_backoff and task.retry_jitter
+    assert ConnectionError in task.autoretry_for
+
+
+def test_a_committed_dispatch_runs_the_task_and_marks_it_sent(
+    note: Note, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        message = dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+    assert Note.objects.get(pk=note.pk).priority == 1
+    message.refresh_from_db()
+    assert message.sent_at is not None
+
+
+def test_a_rolled_back_transaction_sends_nothing(
+    note: Note, django_capture_on_commit_callbacks: Any
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+        raise RuntimeError("the business write failed")
+    assert callbacks == []
+    assert not OutboxMessage.objects.exists()
+    assert Note.objects.get(pk=note.pk).priority == 0
+
+
+def test_an_unreachable_broker_keeps_the_message_until_the_flush(
+    note: Note, django_capture_on_commit_callbacks: Any
+) -> None:
+    task = app.tasks["testapp.note_touch"]
+    with (
+        mock.patch.object(type(task), "apply_async", side_effect=OperationalError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        message = dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+    message.refresh_from_db()
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert "broker down" in message.last_error
+    assert Note.objects.get(pk=note.pk).priority == 0
+
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert outbox_flush() == 1
+    message.refresh_from_db()
+    assert message.sent_at is not None
+    assert Note.objects.get(pk=note.pk).priority == 1
+    assert outbox_flush() == 0  # sent once, never again
+
+
+def test_the_request_trace_id_reaches_the_task_logs(
+    note: Note, logs: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    set_trace_id("trace-from-request-0001")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+    finally:
+        set_trace_id(None)
+    lines = [r for r in logs.records() if r["event"] == "note_touched"]
+    assert lines
+    assert lines[0]["trace_id"] == "trace-from-request-0001"
+    assert lines[0]["task"] == "testapp.note_touch"
+
+
+def test_transient_errors_are_retried_with_backoff_but_others_fail_at_once() -> None:
+    test_tasks.CALLS["flaky"] = 0
+    retried = test_tasks.flaky.apply(args=(1,), throw=False)
+    assert retried.state == "SUCCESS"
+    assert retried.result == 2  # one transient failure, retried (eagerly here), then success
+    failed = test_tasks.broken.apply(throw=False)
+    assert failed.state == "FAILURE"
+
+
+def test_a_failure_is_logged_with_redacted_arguments(logs: Any) -> None:
+    result = test_tasks.broken.apply(kwargs={"password": "hunter2", "order": 7}, throw=False)
+    assert result.state == "FAILURE"
+    (line,) = [r for r in logs.records() if r["event"] == "task_failed"]
+    assert line["task"] == "testapp.broken"
+    assert line["task_kwargs"] == {"password": "[REDACTED]", "order": 7}
+    assert "ValueError" in line["exception"]
+    assert "hunter2" not in logs.text()
+
+
+def test_beat_schedules_the_housekeeping_tasks(settings: Any) -> None:
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"core.outbox_flush", "core.idempotency_purge", "core.outbox_purge"} <= scheduled
+    assert scheduled <= set(app.tasks)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
+    """A `celery worker` process on the Redis broker purges an expired idempotency record."""
+    user = UserFactory()
+    record = IdempotencyRecord.objects.create(
+        user=user,
+        key="old",
+        method="POST",
+        path="/x/",
+        request_hash="0" * 64,
+        response_status=201,
+        response_body={},
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        with mock.patch.object(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+            app.conf.task_always_eager = False
+            try:
+                with transaction.atomic():
+                    message = dispatch_on_commit(app.tasks["core.idempotency_purge"])
+            finally:
+                app.conf.task_always_eager = True
+        deadline = time.monotonic() + 60
+        while (
+            time.monotonic() < deadline and IdempotencyRecord.objects.filter(pk=record.pk).exists()
+        ):
+            time.sleep(0.5)
+        assert not IdempotencyRecord.objects.filter(pk=record.pk).exists(), (
+            "the worker did not run it"
+        )
+        assert OutboxMessage.objects.get(pk=message.pk).sent_at is not None
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
