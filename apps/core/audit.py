@@ -13,6 +13,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from apps.core.cache import namespace_bump
 from apps.core.context import get_actor_context
 from apps.core.models.audit import AuditAction, AuditLog
 from apps.core.tracing import get_trace_id
@@ -98,8 +99,14 @@ def _entry(action: str, instance: models.Model, changes: dict[str, Any]) -> Audi
     )
 
 
+def _changed(instance_or_model: Any) -> None:
+    """Every audited write makes the model's cached responses stale."""
+    namespace_bump(model_label(instance_or_model))
+
+
 def audit_create(instance: models.Model) -> AuditLog:
     """Record a created object: every audited field as `[null, value]`."""
+    _changed(instance)
     entry = _entry(AuditAction.CREATE, instance, _created(instance))
     entry.save()
     return entry
@@ -107,6 +114,7 @@ def audit_create(instance: models.Model) -> AuditLog:
 
 def audit_update(instance: models.Model, old: Snapshot) -> AuditLog | None:
     """Record an update against the snapshot taken before it; nothing when nothing changed."""
+    _changed(instance)
     changes = diff(old, snapshot(instance), secret_fields(instance))
     if not changes:
         return None
@@ -117,6 +125,7 @@ def audit_update(instance: models.Model, old: Snapshot) -> AuditLog | None:
 
 def _state_change(action: str, instance: models.Model, changes: dict[str, Any]) -> AuditLog:
     """Record a delete, restore or purge."""
+    _changed(instance)
     entry = _entry(action, instance, changes)
     entry.save()
     return entry
@@ -143,6 +152,9 @@ def audit_purge(instance: models.Model) -> AuditLog:
 
 def audit_bulk_create(instances: Iterable[models.Model]) -> list[AuditLog]:
     """Record many created objects with one INSERT."""
+    instances = list(instances)
+    if instances:
+        _changed(instances[0])
     entries = [_entry(AuditAction.CREATE, instance, _created(instance)) for instance in instances]
     return AuditLog.objects.bulk_create(entries)
 
@@ -151,6 +163,8 @@ def audit_bulk_update(
     instances: Sequence[models.Model], olds: Sequence[Snapshot]
 ) -> list[AuditLog]:
     """Record many updates with one INSERT (objects whose values did not change are skipped)."""
+    if instances:
+        _changed(instances[0])
     entries = []
     for instance, old in zip(instances, olds, strict=True):
         changes = diff(old, snapshot(instance), secret_fields(instance))

@@ -98,7 +98,9 @@ def build_formatter(*, json: bool = True) -> logging.Formatter:
     )
 
 
-def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
+def configure_logging(
+    *, level: str = "INFO", json: bool = True, cache_error_interval: float = 60.0
+) -> None:
     """Route stdlib and structlog logs through one JSON (or console) renderer on stdout."""
     structlog.configure(
         processors=[
@@ -118,6 +120,10 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)
     logging.getLogger("django.server").setLevel(logging.WARNING)
     logging.getLogger("daphne").setLevel(logging.WARNING)
+    from apps.core.cache import UNAVAILABLE_LOGGER, OncePerIntervalFilter
+
+    unavailable = logging.getLogger(UNAVAILABLE_LOGGER)
+    unavailable.filters = [OncePerIntervalFilter(cache_error_interval)]
 
 
 _slow_log = structlog.get_logger("apps.db.slow_query")

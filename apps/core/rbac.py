@@ -28,8 +28,8 @@ def _generation() -> int:
     value = cache.get(GENERATION_KEY)
     if value is None:
         cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return int(value)
+        value = cache.get(GENERATION_KEY)
+    return int(value or 0)  # 0 while the cache is down: computed from the database
 
 
 def _user_key(user_id: Any, generation: int) -> str:

@@ -348,6 +348,11 @@ BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
 RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)
+# django-redis reports the errors it swallows on the fail-open alias to this logger, which
+# lets one line through per CACHE_ERROR_LOG_INTERVAL seconds.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "apps.cache.unavailable"
+CACHE_ERROR_LOG_INTERVAL = env.int("CACHE_ERROR_LOG_INTERVAL", default=60)
 
 # ---------------------------------------------------------------------------
 # CORS and security
@@ -387,7 +392,7 @@ LOGGING_CONFIG = None  # apps.core.logging.configure_logging() sets logging up (
 
 from apps.core.logging import configure_logging  # noqa: E402
 
-configure_logging(level=LOG_LEVEL, json=LOG_JSON)
+configure_logging(level=LOG_LEVEL, json=LOG_JSON, cache_error_interval=CACHE_ERROR_LOG_INTERVAL)
 
 if SENTRY_DSN:
     import sentry_sdk

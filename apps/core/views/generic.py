@@ -16,6 +16,7 @@ from apps.core.views.mixins import (
     ActorContextMixin,
     AppViewMixin,
     BulkSerializerMixin,
+    CachedResponseMixin,
     EnvelopeCreateModelMixin,
     EnvelopeListModelMixin,
     EnvelopeRetrieveModelMixin,
@@ -39,6 +40,7 @@ class AppGenericViewSet(
     ActorContextMixin,
     FeatureScopeMixin,
     SerializerByActionMixin,
+    CachedResponseMixin,
     AppViewMixin,
     GenericViewSet,
 ):

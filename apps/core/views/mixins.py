@@ -6,9 +6,10 @@ their service.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
 from rest_framework import serializers, status
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from apps.core.cache import versioned_key
 from apps.core.context import ActorContext, client_ip, set_actor_context
 from apps.core.envelope import build_envelope
 from apps.core.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -91,6 +93,8 @@ if TYPE_CHECKING:  # what the model mixins expect of the class they are mixed in
         ) -> serializers.BaseSerializer[Any]: ...
 
         def owner_kwargs(self) -> dict[str, Any]: ...
+
+        def cached(self, compute: Callable[[], Response]) -> Response: ...
 
         def perform_create(self, serializer: Any) -> Any: ...
 
@@ -277,10 +281,61 @@ class FeatureScopeMixin(_ModelViewBase):
         return {}
 
 
+class CachedResponseMixin(_ModelViewBase):
+    """`cache_responses = True` caches list and retrieve answers (200s) in Redis.
+
+    The key holds the path, the sorted query string, who may see the answer (everyone, or
+    one user under scope `own`) and the version of each namespace in `cache_namespaces`
+    (default: the view's model). Writes through the core layer bump the version, so an
+    answer is never served stale after a write; nothing scans keys.
+    """
+
+    cache_responses: ClassVar[bool] = False
+    cache_timeout: ClassVar[int] = 300
+    cache_namespaces: ClassVar[tuple[str, ...]] = ()
+
+    def cached(self, compute: Callable[[], Response]) -> Response:
+        """The cached answer, or `compute()` stored when it is a 200."""
+        if not self.cache_responses or self.request.method != "GET":
+            return compute()
+        key = self.response_cache_key()
+        hit = cache.get(key)
+        if isinstance(hit, dict):
+            meta = {**hit.get("meta", {}), "trace_id": get_trace_id()}
+            return Response({**hit, "meta": meta}, headers={"X-Cache": "hit"})
+        response = compute()
+        if response.status_code == status.HTTP_200_OK:
+            cache.set(key, response.data, timeout=self.cache_timeout)
+            response["X-Cache"] = "miss"
+        return response
+
+    def response_cache_key(self) -> str:
+        """What changes the answer: path, query, audience, namespace versions."""
+        request = self.request
+        namespaces = self.cache_namespaces or (self.get_queryset().model._meta.label_lower,)
+        query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+        return versioned_key("resp", namespaces, request.path, query, self.cache_audience())
+
+    def cache_audience(self) -> str:
+        """`public` when the answer is the same for everyone allowed; else the user."""
+        user = self.request.user
+        if self.action in getattr(self, "public_actions", ()) or not user.is_authenticated:
+            return "public"
+        feature = getattr(self, "feature", None)
+        if user.is_superuser or feature is None:
+            return "all"
+        scope = user_permission_scope(user=user, feature=feature, flag=required_flag(self))
+        return "all" if scope == "all" else f"user:{user.pk}"
+
+
 class EnvelopeListModelMixin(_ModelViewBase):
     """`list`: filtered, paginated, items in `data`, page info in `meta.pagination`."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One page of the filtered queryset (from the response cache when enabled)."""
+        return self.cached(self._list)
+
+    def _list(self) -> Response:
         """One page of the filtered queryset."""
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -296,6 +351,10 @@ class EnvelopeRetrieveModelMixin(_ModelViewBase):
     """`retrieve`: one object in `data` (404 when out of scope or deleted)."""
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The object (from the response cache when enabled)."""
+        return self.cached(self._retrieve)
+
+    def _retrieve(self) -> Response:
         """The object."""
         instance = self.get_object()
         return self.send_response(self.get_serializer(instance).data)

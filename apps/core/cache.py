@@ -1,0 +1,98 @@
+"""Caching on the core layer: response caching for list/retrieve views, computed values,
+and invalidation by namespace versions (no key scans).
+
+A namespace is a model label (`catalog.product`). Every write through the core layer
+(create, update, soft delete, restore, purge, bulk) records an audit row, and recording it
+bumps the model's namespace version: keys built with the old version are never read again
+and expire on their own. The `default` cache fails open: when Redis is down, reads miss,
+writes are dropped, requests still succeed, and the outage is logged once per interval.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+NAMESPACE_PREFIX = "ns:"
+UNAVAILABLE_LOGGER = "apps.cache.unavailable"
+
+
+def namespace_version(namespace: str) -> int:
+    """The current version of a namespace (1 until first bumped; 0 when the cache is down)."""
+    value = cache.get(f"{NAMESPACE_PREFIX}{namespace}")
+    if value is None:
+        cache.add(f"{NAMESPACE_PREFIX}{namespace}", 1, timeout=None)
+        value = cache.get(f"{NAMESPACE_PREFIX}{namespace}")
+    return int(value or 0)
+
+
+def _bump(namespace: str) -> None:
+    """Increment a namespace's version."""
+    key = f"{NAMESPACE_PREFIX}{namespace}"
+    try:
+        cache.incr(key)
+    except ValueError:  # not there yet (or evicted)
+        cache.set(key, int(time.time()), timeout=None)
+
+
+def namespace_bump(namespace: str) -> None:
+    """Make every cached entry of `namespace` stale: now, and again after commit (a read
+    racing the transaction may re-cache old rows in between)."""
+    _bump(namespace)
+    transaction.on_commit(lambda: _bump(namespace))
+
+
+def versioned_key(prefix: str, namespaces: Iterable[str], *parts: str) -> str:
+    """`prefix:<ns versions>:<hash of parts>`: changes whenever a namespace is bumped."""
+    versions = ",".join(f"{ns}={namespace_version(ns)}" for ns in sorted(namespaces))
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"{prefix}:{versions}:{digest}"
+
+
+def cached_value(key: str, compute: Callable[[], T], *, timeout: int = 300) -> T:
+    """A computed value (a balance, an unread count) from the cache, computed on a miss."""
+    sentinel = object()
+    value = cache.get(key, sentinel)
+    if value is sentinel or value is None:
+        value = compute()
+        cache.set(key, value, timeout=timeout)
+    return value
+
+
+def cached_value_invalidate(key: str) -> None:
+    """Forget a computed value now and after commit."""
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+class OncePerIntervalFilter(logging.Filter):
+    """Lets one record through per `interval` seconds (an outage logs once, not per call)."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        """`interval`: seconds between two records let through."""
+        super().__init__()
+        self.interval = interval
+        self._last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True for the first record of each interval."""
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
+__all__ = [
+    "OncePerIntervalFilter",
+    "cached_value",
+    "cached_value_invalidate",
+    "namespace_bump",
+    "namespace_version",
+    "versioned_key",
+]

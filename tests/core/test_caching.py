@@ -1,0 +1,147 @@
+"""Response caching: hits, invalidation by every core write, per-audience keys, fail-open."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.core.cache import (
+    OncePerIntervalFilter,
+    cached_value,
+    cached_value_invalidate,
+    namespace_bump,
+    namespace_version,
+)
+from tests import api_cases as api
+from tests.envelope import assert_envelope
+from tests.factories import UserFactory
+from tests.testapp.models import Note, Tag
+from tests.testapp.views import NoteViewSet, TagViewSet
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
+TAGS = "/api/v1/_test/tags/"
+NOTES = "/api/v1/_test/notes/"
+
+
+@pytest.fixture(autouse=True)
+def _cached_views(monkeypatch: Any) -> None:
+    monkeypatch.setattr(TagViewSet, "cache_responses", True)
+    monkeypatch.setattr(NoteViewSet, "cache_responses", True)
+
+
+def names(response: Any) -> list[str]:
+    return sorted(row["name"] for row in assert_envelope(response, 200)["data"])
+
+
+def test_a_second_read_is_served_from_the_cache_without_touching_the_table() -> None:
+    Tag.objects.create(name="a")
+    client = api.client_for(None)
+    first = client.get(TAGS)
+    assert first["X-Cache"] == "miss"
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(TAGS)
+    assert second["X-Cache"] == "hit"
+    assert not [q for q in queries.captured_queries if "testapp_tag" in q["sql"]]
+    assert names(second) == names(first)
+    assert second.json()["meta"]["trace_id"] == second["X-Request-ID"]
+
+
+def test_every_kind_of_write_through_the_core_layer_invalidates() -> None:
+    client = api.client_for(None)
+    writer = UserFactory()
+    api.grant(writer, "testapp.tags")
+    admin = api.client_for(UserFactory(is_staff=True))
+    author = api.client_for(writer)
+    assert names(client.get(TAGS)) == []
+
+    created = assert_envelope(author.post(TAGS, {"name": "one"}, format="json"), 201)["data"]
+    assert names(client.get(TAGS)) == ["one"]
+    author.patch(f"{TAGS}{created['id']}/", {"name": "uno"}, format="json")
+    assert names(client.get(TAGS)) == ["uno"]
+    author.post(TAGS, [{"name": "two"}, {"name": "three"}], format="json")
+    assert names(client.get(TAGS)) == ["three", "two", "uno"]
+    author.delete(f"{TAGS}{created['id']}/")
+    assert names(client.get(TAGS)) == ["three", "two"]
+    admin.post(f"/api/v1/trash/testapp.tag/{created['id']}/restore/")
+    assert names(client.get(TAGS)) == ["three", "two", "uno"]
+
+
+def test_query_strings_are_part_of_the_key_in_any_order() -> None:
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    client = api.client_for(user)
+    Note.objects.create(owner=user, title="low", priority=1)
+    Note.objects.create(owner=user, title="high", priority=5)
+    first = client.get(NOTES + "?priority=5&ordering=title")
+    assert [row["title"] for row in first.json()["data"]] == ["high"]
+    same = client.get(NOTES + "?ordering=title&priority=5")
+    assert same["X-Cache"] == "hit"
+    other = client.get(NOTES + "?priority=1")
+    assert [row["title"] for row in other.json()["data"]] == ["low"]
+
+
+def test_scope_own_answers_are_never_shared_between_users() -> None:
+    alice, bob = UserFactory(), UserFactory()
+    for person in (alice, bob):
+        api.grant(person, "testapp.notes", scope="own")
+        Note.objects.create(owner=person, title=f"{person.pk}")
+    seen_by_alice = api.client_for(alice).get(NOTES).json()["data"]
+    seen_by_bob = api.client_for(bob).get(NOTES).json()["data"]
+    assert [row["title"] for row in seen_by_alice] == [str(alice.pk)]
+    assert [row["title"] for row in seen_by_bob] == [str(bob.pk)]
+
+
+def test_errors_are_not_cached() -> None:
+    client = api.client_for(UserFactory())  # no permission on notes
+    assert client.get(NOTES).status_code == 403
+    assert "X-Cache" not in client.get(NOTES)
+
+
+def test_namespace_versions_move_on_each_bump() -> None:
+    before = namespace_version("testapp.tag")
+    namespace_bump("testapp.tag")
+    assert namespace_version("testapp.tag") == before + 1
+
+
+def test_cached_values_are_computed_once_until_invalidated() -> None:
+    calls = []
+
+    def balance() -> int:
+        calls.append(1)
+        return 42
+
+    assert cached_value("balance:u1", balance) == 42
+    assert cached_value("balance:u1", balance) == 42
+    assert len(calls) == 1
+    cached_value_invalidate("balance:u1")
+    assert cached_value("balance:u1", balance) == 42
+    assert len(calls) == 2
+
+
+def test_with_redis_down_requests_still_succeed_and_the_outage_is_logged_once(
+    settings: Any, logs: Any
+) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+            },
+        },
+    }
+    import logging
+
+    from apps.core.cache import UNAVAILABLE_LOGGER
+
+    logging.getLogger(UNAVAILABLE_LOGGER).filters = [OncePerIntervalFilter(60)]
+    Tag.objects.create(name="still-here")
+    client = api.client_for(None)
+    for _ in range(3):
+        assert names(client.get(TAGS)) == ["still-here"]
+    outage_lines = [r for r in logs.records() if r["logger"] == UNAVAILABLE_LOGGER]
+    assert len(outage_lines) == 1
