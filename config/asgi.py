@@ -10,13 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-websocket_urlpatterns: list[object] = []  # feature apps add their consumer routes here
+from apps.core.ws.auth import JWTAuthMiddleware  # noqa: E402
+from apps.core.ws.origin import browser_origin_validator  # noqa: E402
+from apps.core.ws.routing import websocket_urlpatterns as core_ws  # noqa: E402
+
+# Feature apps append their routes (apps/<app>/routing.py) here.
+websocket_urlpatterns = [*core_ws]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": browser_origin_validator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -21,6 +21,7 @@ from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
 from apps.core.audit import audit_create, audit_update, snapshot
+from apps.core.revocation import access_token_revoke, user_access_tokens_revoke
 from apps.core.tasks import dispatch_on_commit
 
 EMAIL_TAKEN_MESSAGE = "A user with this email already exists."
@@ -96,22 +97,31 @@ def auth_token_refresh(*, refresh: str) -> TokenPair:
         return _issue_tokens(user)
 
 
-def auth_logout(*, user: User, refresh: str) -> None:
-    """Revoke the caller's refresh token; revoking an already revoked one is a no-op."""
+def auth_logout(*, user: User, refresh: str, access: Any = None) -> None:
+    """Revoke the caller's refresh token and, when given, the access token of the call.
+
+    The refresh token is checked first (a bad one is a 400 and revokes nothing); logging out
+    with an already revoked refresh token is harmless.
+    """
+    token: RefreshToken | None
     try:
         token = RefreshToken(refresh, verify=False)  # type: ignore[arg-type]  # stubs: str is valid
         token.verify()
     except TokenError as exc:
-        if "blacklisted" in str(exc):
-            return
-        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]}) from exc
-    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
-    token.blacklist()
+        if "blacklisted" not in str(exc):
+            raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]}) from exc
+        token = None
+    if token is not None:
+        if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+            raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
+        token.blacklist()
+    if access is not None:
+        access_token_revoke(jti=access["jti"], expires_at=int(access["exp"]))
 
 
 def user_tokens_revoke_all(*, user: User) -> int:
-    """Revoke every refresh token the user holds (after a password change or reset)."""
+    """Revoke every token the user holds (after a password change or reset)."""
+    user_access_tokens_revoke(user_id=user.pk)
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True

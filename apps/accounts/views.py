@@ -112,7 +112,9 @@ class LogoutAPIView(AppAPIView):
         """Log out this session: its refresh token can no longer be used."""
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.auth_logout(user=caller(request), refresh=serializer.validated_data["refresh"])
+        services.auth_logout(
+            user=caller(request), refresh=serializer.validated_data["refresh"], access=request.auth
+        )
         return self.send_response(None, message=LOGGED_OUT_MESSAGE)
 
 

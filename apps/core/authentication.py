@@ -8,7 +8,10 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from apps.core.revocation import access_token_is_revoked
+
 INVALID_ACCESS_TOKEN_MESSAGE = "Access token is invalid or expired."  # noqa: S105 - a message
+REVOKED_ACCESS_TOKEN_MESSAGE = "Access token has been revoked."  # noqa: S105 - a message
 
 
 class TracedJWTAuthentication(JWTAuthentication):
@@ -27,6 +30,12 @@ class TracedJWTAuthentication(JWTAuthentication):
             if isinstance(exc.detail, dict):  # simplejwt's {"detail", "code"} shape
                 raise AuthenticationFailed(str(exc.detail.get("detail", ""))) from exc
             raise
-        if result is not None:
-            structlog.contextvars.bind_contextvars(user_id=str(result[0].pk))
+        if result is None:
+            return None
+        user, token = result
+        if access_token_is_revoked(
+            jti=token.get("jti"), user_id=user.pk, issued_at=token.get("iat")
+        ):
+            raise AuthenticationFailed(REVOKED_ACCESS_TOKEN_MESSAGE)
+        structlog.contextvars.bind_contextvars(user_id=str(user.pk))
         return result

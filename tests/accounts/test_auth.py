@@ -10,6 +10,7 @@ from apps.accounts.services import (
     INVALID_CREDENTIALS_MESSAGE,
     INVALID_REFRESH_MESSAGE,
 )
+from tests.conftest import bearer
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.http import post_in_parallel
@@ -209,6 +210,7 @@ def test_logout_revokes_the_refresh_token(api_client: APIClient, user: User) -> 
     assert body["data"] is None
     refused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert_error(refused, 401, "authentication_failed")
+    api_client.credentials(HTTP_AUTHORIZATION=bearer(user))  # the old access token is revoked
     again = api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
     assert_envelope(again, 200)  # logging out twice is harmless
 
@@ -251,3 +253,28 @@ def test_parallel_logins_cannot_pass_the_login_limit(live_server, user: User) ->
         parallel=20,
     )
     assert sorted(statuses) == [401] * 5 + [429] * 15, statuses
+
+
+def test_logout_also_revokes_the_access_token_of_the_call(
+    api_client: APIClient, user: User
+) -> None:
+    tokens = login(api_client, user.email)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert_envelope(api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json"), 200)
+    body = assert_error(api_client.get(ME), 401, "authentication_failed")
+    assert body["errors"][0]["detail"] == "Access token has been revoked."
+
+
+def test_a_password_change_revokes_older_access_tokens(api_client: APIClient, user: User) -> None:
+    import time as _time
+
+    old = login(api_client, user.email)
+    _time.sleep(1.05)  # JWT iat has one-second resolution
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
+    payload = {"old_password": DEFAULT_PASSWORD, "new_password": "An0ther-Str0ng-One!"}
+    fresh = assert_envelope(
+        api_client.post("/api/v1/auth/password/change/", payload, format="json"), 200
+    )
+    assert_error(api_client.get(ME), 401, "authentication_failed")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['data']['access']}")
+    assert_envelope(api_client.get(ME), 200)

@@ -1,0 +1,1 @@
+"""WebSockets on the core layer: JWT authentication, the base consumer, notifications."""

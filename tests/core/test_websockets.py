@@ -1,0 +1,177 @@
+"""WebSockets: JWT auth (4401 before accept), expiry, origins, notify_user, no token in logs."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.core.ws.consumers import CLOSE_UNAUTHORIZED
+from apps.core.ws.notify import notify_user
+from config.asgi import application
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+PATH = "/ws/notifications/"
+
+
+def access(user: Any, lifetime: timedelta | None = None) -> str:
+    token = AccessToken.for_user(user)
+    if lifetime is not None:
+        token.set_exp(lifetime=lifetime)
+    return str(token)
+
+
+async def connect(path: str, **kwargs: Any) -> tuple[WebsocketCommunicator, bool, Any]:
+    communicator = WebsocketCommunicator(application, path, **kwargs)
+    connected, detail = await communicator.connect()
+    return communicator, connected, detail
+
+
+async def test_a_connection_without_a_token_is_closed_with_4401() -> None:
+    _, connected, code = await connect(PATH)
+    assert (connected, code) == (False, CLOSE_UNAUTHORIZED)
+
+
+@pytest.mark.parametrize("kind", ["garbage", "expired", "inactive", "refresh"])
+async def test_a_bad_token_is_closed_with_4401(kind: str) -> None:
+    user = await sync_to_async(UserFactory)(is_active=kind != "inactive")
+    if kind == "garbage":
+        token = "not-a-jwt"
+    elif kind == "expired":
+        token = access(user, lifetime=-timedelta(seconds=1))
+    elif kind == "refresh":
+        from rest_framework_simplejwt.tokens import RefreshToken
+
+        token = await sync_to_async(lambda: str(RefreshToken.for_user(user)))()
+    else:
+        token = access(user)
+    _, connected, code = await connect(f"{PATH}?token={token}")
+    assert (connected, code) == (False, CLOSE_UNAUTHORIZED)
+
+
+async def test_a_valid_token_receives_only_its_own_users_events() -> None:
+    alice, bob = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
+    alice_ws, ok_a, _ = await connect(f"{PATH}?token={access(alice)}")
+    bob_ws, ok_b, _ = await connect(f"{PATH}?token={access(bob)}")
+    assert ok_a and ok_b
+    await sync_to_async(notify_user)(alice.pk, "order.paid", {"order": "42"})
+    assert await alice_ws.receive_json_from(timeout=2) == {
+        "event": "order.paid",
+        "payload": {"order": "42"},
+    }
+    assert await bob_ws.receive_nothing(timeout=0.3)
+    await alice_ws.disconnect()
+    await bob_ws.disconnect()
+
+
+async def test_the_token_may_come_as_a_bearer_subprotocol() -> None:
+    user = await sync_to_async(UserFactory)()
+    ws, connected, subprotocol = await connect(PATH, subprotocols=["bearer", access(user)])
+    assert connected
+    assert subprotocol == "bearer"
+    await ws.disconnect()
+
+
+async def test_an_open_socket_is_closed_when_its_token_expires() -> None:
+    user = await sync_to_async(UserFactory)()
+    ws, connected, _ = await connect(f"{PATH}?token={access(user, lifetime=timedelta(seconds=1))}")
+    assert connected
+    closing = await ws.receive_output(timeout=3)
+    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+
+
+async def test_browser_origins_outside_the_allowed_list_are_refused(settings: Any) -> None:
+    user = await sync_to_async(UserFactory)()
+    path = f"{PATH}?token={access(user)}"
+    _, evil, _ = await connect(path, headers=[(b"origin", b"https://evil.example.org")])
+    assert evil is False
+    ws, local, _ = await connect(path, headers=[(b"origin", b"http://localhost")])
+    assert local is True
+    await ws.disconnect()
+    ws, native, _ = await connect(path)  # a native app sends no Origin
+    assert native is True
+    await ws.disconnect()
+
+
+async def test_tokens_never_reach_the_logs(logs: Any) -> None:
+    user = await sync_to_async(UserFactory)()
+    token = access(user)
+    ws, connected, _ = await connect(f"{PATH}?token={token}")
+    assert connected
+    await ws.disconnect()
+    await connect(f"{PATH}?token={token}x")
+    assert token not in logs.text()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.services
+def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_process() -> None:
+    """daphne serves the socket in a subprocess; notify_user here goes through channels-redis."""
+    import websockets.sync.client as ws_client
+
+    user = UserFactory()
+    db = connection.settings_dict
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    server = subprocess.Popen(  # noqa: S603 - fixed command
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        url = f"ws://127.0.0.1:{port}{PATH}?token={access(user)}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = ws_client.connect(url, open_timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        with client:
+            time.sleep(0.3)  # the consumer joins its group before accepting; be generous
+            notify_user(user.pk, "ping", {"n": 1})
+            assert client.recv(timeout=5) == '{"event": "ping", "payload": {"n": 1}}'
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def test_a_revoked_access_token_is_closed_with_4401() -> None:
+    from apps.core.revocation import access_token_revoke
+
+    user = await sync_to_async(UserFactory)()
+    token = AccessToken.for_user(user)
+    await sync_to_async(access_token_revoke)(jti=token["jti"], expires_at=token["exp"])
+    _, connected, code = await connect(f"{PATH}?token={token}")
+    assert (connected, code) == (False, CLOSE_UNAUTHORIZED)
