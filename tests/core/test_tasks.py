@@ -190,3 +190,20 @@ def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        _wait_for_other_sessions_to_close()
+
+
+def _wait_for_other_sessions_to_close(timeout: float = 10.0) -> None:
+    """PostgreSQL drops a dead client's session a moment after the process exits; wait for it
+    so the test database can be dropped at teardown."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            # Raw SQL on purpose: pg_stat_activity is a system view the ORM has no model for.
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.2)
