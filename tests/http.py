@@ -4,6 +4,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,3 +36,30 @@ def post_in_parallel(
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         return list(pool.map(lambda _: fire(), range(parallel)))
+
+
+def post_multipart(url: str, fields: dict[str, str], file_bytes: bytes, filename: str) -> int:
+    """POST a multipart form (fields, then `file`) as a browser would; returns the status."""
+    boundary = f"----test{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + file_bytes
+        + b"\r\n"
+    )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(  # noqa: S310 - the test's own servers
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)

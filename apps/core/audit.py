@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from apps.core.cache import namespace_bump
 from apps.core.context import get_actor_context
@@ -52,11 +53,16 @@ def snapshot(instance: models.Model) -> Snapshot:
     """
     return _json_safe(
         {
-            field.attname: field.value_from_object(instance)
+            field.attname: _plain(field.value_from_object(instance))
             for field in instance._meta.concrete_fields
             if field.name not in UNAUDITED_FIELDS
         }
     )
+
+
+def _plain(value: Any) -> Any:
+    """A stored file is recorded by its name."""
+    return (value.name or None) if isinstance(value, FieldFile) else value
 
 
 def _public(key: str, value: Any, secrets: frozenset[str]) -> Any:

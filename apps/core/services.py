@@ -41,3 +41,21 @@ def object_purge(*, instance: models.Model) -> None:
             type(instance).all_objects.filter(pk=instance.pk).hard_delete()  # type: ignore[attr-defined]
     except ProtectedError as exc:
         raise Conflict(PURGE_PROTECTED_MESSAGE) from exc
+
+
+def object_file_attach(
+    *, instance: Any, field_name: str, file: Any = None, key: str | None = None
+) -> Any:
+    """Put an uploaded file (or an already stored key) on a model's file field, audited."""
+    from apps.core.audit import audit_update, snapshot
+
+    with transaction.atomic():
+        old = snapshot(instance)
+        field_file = getattr(instance, field_name)
+        if file is not None:
+            field_file.save(file.name, file, save=False)
+        else:
+            field_file.name = key
+        instance.save(update_fields=[field_name, "updated_at"])
+        audit_update(instance, old)
+    return instance

@@ -6,6 +6,7 @@ from apps.core.routers import AppRouter
 from apps.core.views.audit import AuditLogViewSet
 from apps.core.views.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
 from apps.core.views.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+from apps.core.views.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
 
 router = AppRouter()
 router.register("rbac/features", FeatureViewSet, basename="rbac-feature")
@@ -19,5 +20,8 @@ urlpatterns = [
         "trash/<str:model>/<str:pk>/restore/", TrashRestoreAPIView.as_view(), name="trash-restore"
     ),
     path("trash/<str:model>/<str:pk>/", TrashPurgeAPIView.as_view(), name="trash-purge"),
+    path("uploads/presign/", PresignAPIView.as_view(), name="upload-presign"),
+    path("uploads/complete/", CompleteAPIView.as_view(), name="upload-complete"),
+    path("uploads/local/<str:token>/", LocalUploadAPIView.as_view(), name="upload-local"),
     *router.urls,
 ]

@@ -345,6 +345,7 @@ SPECTACULAR_SETTINGS = {
 # Core layer
 # ---------------------------------------------------------------------------
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
+UPLOAD_URL_SECONDS = env.int("UPLOAD_URL_SECONDS", default=900)  # pre-signed upload lifetime
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
 RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)

@@ -13,7 +13,9 @@ from rest_framework.response import Response
 from apps.core.routers import AppRouter
 from apps.core.serializers.base import AppSerializer
 from apps.core.views.generic import AppAPIView
+from apps.core.views.uploads import get_upload_api_view
 from config.urls import urlpatterns as project_urlpatterns
+from tests.testapp.models import Note
 from tests.testapp.views import IdempotentNoteViewSet, NoteViewSet, TagViewSet
 
 
@@ -90,7 +92,17 @@ test_router.register(
     "api/v1/_test/idempotent-notes", IdempotentNoteViewSet, basename="test-idempotent-note"
 )
 
+NoteAttachmentUploadAPIView = get_upload_api_view(
+    Note,
+    "attachment",
+    max_size_mb=0.05,
+    feature="testapp.notes",
+    owner_field="owner",
+    presign_max_size_mb=0.2,
+)
+
 urlpatterns = [
+    path("api/v1/_test/notes/<uuid:pk>/attachment/", NoteAttachmentUploadAPIView.as_view()),
     *test_router.urls,
     path("api/v1/_probe/", ProbeAPIView.as_view()),
     path("api/v1/_forbidden/", ForbiddenAPIView.as_view()),

@@ -1,0 +1,276 @@
+"""Uploads: content sniffing, size limits while reading, the factory view, pre-signed flow
+(local signed URL on the embedded default; S3 over real HTTP against moto's server)."""
+
+import socket
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.core.models import AuditLog
+from apps.core.uploads import sniff_content_type, upload_token_read
+from tests import api_cases as api
+from tests.envelope import assert_envelope, assert_error
+from tests.factories import UserFactory
+from tests.http import post_multipart
+from tests.testapp.models import Note
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+BAD_FILES = {
+    "exe": b"MZ\x90\x00" + b"\x00" * 64,
+    "elf": b"\x7fELF" + b"\x00" * 64,
+    "script": b"#!/bin/sh\nrm -rf /\n",
+    "html": b"  <!DOCTYPE html><html><script>alert(1)</script>",
+    "svg": b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>',
+    "text": b"just text",
+}
+
+
+@pytest.fixture
+def owner() -> Any:
+    user = UserFactory()
+    api.grant(user, "testapp.notes", scope="own")
+    return user
+
+
+@pytest.fixture
+def note(owner: Any) -> Note:
+    return Note.objects.create(owner=owner, title="with file")
+
+
+def upload(user: Any, note: Note, content: bytes, name: str = "photo.png") -> Any:
+    client = api.client_for(user)
+    file = SimpleUploadedFile(name, content, content_type="image/png")
+    return client.post(
+        f"/api/v1/_test/notes/{note.pk}/attachment/", {"file": file}, format="multipart"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp")]
+)
+def test_sniffing_reads_the_content(content: bytes, kind: str) -> None:
+    assert sniff_content_type(content) == kind
+
+
+def test_an_image_upload_is_stored_and_audited(owner: Any, note: Note) -> None:
+    body = assert_envelope(upload(owner, note, PNG), 200)
+    note.refresh_from_db()
+    assert note.attachment.name.startswith("notes/")
+    assert body["data"]["attachment"].endswith(note.attachment.name.split("/")[-1])
+    assert default_storage.open(note.attachment.name).read() == PNG
+    assert AuditLog.objects.filter(object_id=str(note.pk), action="update").count() == 1
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_dangerous_or_unknown_content_is_415_whatever_the_name(
+    owner: Any, note: Note, kind: str
+) -> None:
+    response = upload(owner, note, BAD_FILES[kind], name="innocent.png")
+    assert_error(response, 415, "file_type_not_allowed")
+    note.refresh_from_db()
+    assert not note.attachment
+
+
+def test_a_file_over_the_limit_is_413_and_not_stored(owner: Any, note: Note) -> None:
+    big = PNG + b"\x00" * (60 * 1024)  # the test view allows 0.05 MB
+    assert_error(upload(owner, note, big), 413, "file_too_large")
+    note.refresh_from_db()
+    assert not note.attachment
+
+
+def test_missing_or_empty_file_is_400(owner: Any, note: Note) -> None:
+    client = api.client_for(owner)
+    url = f"/api/v1/_test/notes/{note.pk}/attachment/"
+    assert_error(client.post(url, {}, format="multipart"), 400, "required", "file")
+    assert_error(upload(owner, note, b""), 400, "empty", "file")
+
+
+def test_json_instead_of_multipart_is_415(owner: Any, note: Note) -> None:
+    response = api.client_for(owner).post(
+        f"/api/v1/_test/notes/{note.pk}/attachment/", {"file": "x"}, format="json"
+    )
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_upload_needs_auth_permission_and_scope(owner: Any, note: Note) -> None:
+    url = f"/api/v1/_test/notes/{note.pk}/attachment/"
+    assert_error(api.client_for(None).post(url, {}, format="multipart"), 401, "not_authenticated")
+    assert_error(upload(UserFactory(), note, PNG), 403, "permission_denied")
+    stranger = UserFactory()
+    api.grant(stranger, "testapp.notes", scope="own")
+    assert_error(upload(stranger, note, PNG), 404, "not_found")
+
+
+# --- pre-signed flow on the embedded default (signed local URL) ------------------------
+
+
+def presign(user: Any, note: Note, **overrides: Any) -> Any:
+    payload = {
+        "target": "testapp.note.attachment",
+        "object_id": str(note.pk),
+        "filename": "scan.png",
+        "content_type": "image/png",
+        "size": 100_000,
+        **overrides,
+    }
+    return api.client_for(user).post("/api/v1/uploads/presign/", payload, format="json")
+
+
+def test_local_presigned_upload_then_complete_attaches_the_file(owner: Any, note: Note) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    assert "/api/v1/uploads/local/" in data["url"]
+    local = api.client_for(None)
+    file = SimpleUploadedFile("scan.png", PNG * 100)
+    assert_envelope(local.post(data["url"], {"file": file}, format="multipart"), 200)
+    done = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+    )
+    assert_envelope(done, 200)
+    note.refresh_from_db()
+    assert note.attachment.name.startswith("uploads/testapp.note.attachment/")
+    assert AuditLog.objects.filter(object_id=str(note.pk), action="update").count() == 1
+
+
+def test_presign_refuses_unknown_targets_big_sizes_bad_types_and_strangers(
+    owner: Any, note: Note
+) -> None:
+    assert_error(presign(owner, note, target="nope.nope.nope"), 400, "invalid", "target")
+    assert_error(presign(owner, note, size=10 * 1024 * 1024), 413, "file_too_large")
+    assert_error(presign(owner, note, content_type="text/html"), 415, "file_type_not_allowed")
+    assert_error(presign(owner, note, size=0), 400, "min_value", "size")
+    stranger = UserFactory()
+    api.grant(stranger, "testapp.notes", scope="own")
+    assert_error(presign(stranger, note), 404, "not_found")
+    assert_error(presign(UserFactory(), note), 403, "permission_denied")
+
+
+def test_complete_checks_the_stored_bytes_and_deletes_bad_ones(owner: Any, note: Note) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    api.client_for(None).post(
+        data["url"], {"file": SimpleUploadedFile("x.png", BAD_FILES["html"])}, format="multipart"
+    )
+    done = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+    )
+    assert_error(done, 415, "file_type_not_allowed")
+    note.refresh_from_db()
+    assert not note.attachment
+    assert not default_storage.exists(upload_token_read(data["upload_token"])["key"])
+
+
+def test_a_token_is_for_its_user_and_cannot_be_forged(owner: Any, note: Note) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    api.client_for(None).post(
+        data["url"], {"file": SimpleUploadedFile("x.png", PNG)}, format="multipart"
+    )
+    other = api.client_for(UserFactory())
+    assert_error(
+        other.post(
+            "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        ),
+        403,
+        "permission_denied",
+    )
+    forged = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"] + "x"}, format="json"
+    )
+    assert_error(forged, 400, "invalid", "upload_token")
+
+
+# --- S3 over real HTTP (moto's server) ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def s3(settings: Any) -> Any:
+    """A moto S3 server on loopback, and the project's storage pointed at it."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.AWS_ACCESS_KEY_ID = "testing"
+    settings.AWS_SECRET_ACCESS_KEY = "testing"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    settings.AWS_DEFAULT_ACL = None
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="media")
+    yield client
+    server.stop()
+
+
+def test_s3_presigned_post_upload_and_complete_over_real_http(
+    s3: Any, owner: Any, note: Note
+) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    assert data["url"].startswith("http://127.0.0.1:")
+    assert data["fields"]["Content-Type"] == "image/png"
+    status = post_multipart(data["url"], data["fields"], PNG * 10, "scan.png")
+    assert status in (200, 201, 204)
+    done = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+    )
+    assert_envelope(done, 200)
+    note.refresh_from_db()
+    stored = s3.get_object(Bucket="media", Key=note.attachment.name)["Body"].read()
+    assert stored == PNG * 10
+
+
+def test_s3_an_object_over_the_size_range_is_refused_and_deleted_at_complete(
+    s3: Any, owner: Any, note: Note
+) -> None:
+    """Real S3 refuses the POST itself (the policy's content-length-range); moto does not
+    enforce policies, so this proves the server-side check that backs it up."""
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    key = upload_token_read(data["upload_token"])["key"]
+    post_multipart(data["url"], data["fields"], PNG + bytes(300 * 1024), "big.png")
+    done = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+    )
+    assert_error(done, 413, "file_too_large")
+    assert key not in _keys(s3)
+    note.refresh_from_db()
+    assert not note.attachment
+
+
+def test_s3_complete_deletes_an_object_of_the_wrong_type(s3: Any, owner: Any, note: Note) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    key = upload_token_read(data["upload_token"])["key"]
+    post_multipart(data["url"], data["fields"], BAD_FILES["exe"], "evil.png")
+    assert key in _keys(s3)
+    done = api.client_for(owner).post(
+        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+    )
+    assert_error(done, 415, "file_type_not_allowed")
+    assert key not in _keys(s3)
+
+
+def _keys(s3: Any) -> list[str]:
+    """Every key in the test bucket."""
+    return [item["Key"] for item in s3.list_objects_v2(Bucket="media").get("Contents", [])]
