@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.core.models import AuditLog
 from apps.core.uploads import sniff_content_type, upload_token_read
+from apps.core.views.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
@@ -274,3 +275,84 @@ def test_s3_complete_deletes_an_object_of_the_wrong_type(s3: Any, owner: Any, no
 def _keys(s3: Any) -> list[str]:
     """Every key in the test bucket."""
     return [item["Key"] for item in s3.list_objects_v2(Bucket="media").get("Contents", [])]
+
+
+# --- the upload endpoints through the generic endpoint tests ------------------------------
+
+
+class _PresignedFlow(api.Action):
+    """Shared set-up: an owner with a note to attach to."""
+
+    def permitted(self, flags: Any = None, scope: str = "all") -> Any:
+        user = UserFactory()
+        api.grant(user, "testapp.notes", scope="own")
+        return user
+
+    def prepare(self, user: Any) -> str:
+        self.owner = user if user is not None else self.permitted()
+        api.grant(self.owner, "testapp.notes", scope="own")  # whoever calls owns a note
+        self.note = Note.objects.create(owner=self.owner, title=f"n-{self.owner.pk}")
+        return self.url
+
+    def presigned(self) -> dict[str, Any]:
+        return assert_envelope(presign(self.owner, self.note), 200)["data"]
+
+
+class TestPresignEndpoint(_PresignedFlow):
+    url = "/api/v1/uploads/presign/"
+    view = PresignAPIView
+    invalid_payload = {"target": "testapp.note.attachment", "size": "big"}
+    invalid_attr = "size"
+
+    def call_payload(self) -> dict[str, Any]:
+        return {
+            "target": "testapp.note.attachment",
+            "object_id": str(self.note.pk),
+            "filename": "a.png",
+            "content_type": "image/png",
+            "size": 10,
+        }
+
+
+class TestCompleteEndpoint(_PresignedFlow):
+    url = "/api/v1/uploads/complete/"
+    view = CompleteAPIView
+    invalid_payload = {"upload_token": ""}
+    invalid_attr = "upload_token"
+
+    def call_payload(self) -> dict[str, Any]:
+        data = self.presigned()
+        api.client_for(None).post(
+            data["url"], {"file": SimpleUploadedFile("a.png", PNG)}, format="multipart"
+        )
+        return {"upload_token": data["upload_token"]}
+
+
+class TestLocalUploadEndpoint(_PresignedFlow):
+    url = "/api/v1/uploads/local/{token}/"
+    view = LocalUploadAPIView
+    requires_auth = False
+    invalid_payload = {"other": "x"}
+    invalid_attr = "file"
+
+    def prepare(self, user: Any) -> str:
+        super().prepare(self.permitted())
+        return self.presigned()["url"]
+
+    def call(self, user: Any, url: str, payload: Any) -> Any:
+        return api.client_for(user).post(url, payload, format="multipart")
+
+    def call_payload(self) -> dict[str, Any]:
+        return {"file": SimpleUploadedFile("a.png", PNG)}
+
+    def test_an_expired_or_forged_token_is_400(self, settings: Any) -> None:
+        url = self.prepare(None)
+        forged = url.replace("/local/", "/local/x")
+        assert_error(self.call(None, forged, self.call_payload()), 400, "invalid", "upload_token")
+        settings.UPLOAD_URL_SECONDS = -1
+        assert_error(self.call(None, url, self.call_payload()), 400, "invalid", "upload_token")
+
+    def test_a_token_stores_one_file_only(self) -> None:
+        url = self.prepare(None)
+        assert_envelope(self.call(None, url, self.call_payload()), 200)
+        assert_error(self.call(None, url, self.call_payload()), 400, "invalid", "upload_token")
