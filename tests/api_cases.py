@@ -329,6 +329,19 @@ class Update(Endpoint):
         )
         assert_error(response, 403, "permission_denied")
 
+    def test_update_of_someone_elses_object_with_scope_own_is_404(self) -> None:
+        if not self.owner_field or self.admin_only:
+            pytest.skip("no owner scope on this endpoint")
+        theirs = self.make(UserFactory())
+        user = self.permitted(scope="own")
+        payload = self._payload(theirs, self.update_payload)
+        assert_error(
+            client_for(user).patch(self.detail_url(theirs), payload, format="json"),
+            404,
+            "not_found",
+        )
+        assert audit_rows(theirs, "update") == 0
+
     def test_update_with_a_stale_or_missing_version_is_409(self) -> None:
         if not self.versioned:
             pytest.skip("not a versioned model")
@@ -373,6 +386,17 @@ class Delete(Endpoint):
         assert not self.model.all_objects.get(pk=instance.pk).is_deleted
         assert audit_rows(instance, "restore") == 1
         assert_envelope(client.get(self.detail_url(instance)), 200)
+
+    def test_delete_of_someone_elses_object_with_scope_own_is_404(self) -> None:
+        if not self.owner_field or self.admin_only:
+            pytest.skip("no owner scope on this endpoint")
+        theirs = self.make(UserFactory())
+        assert_error(
+            client_for(self.permitted(scope="own")).delete(self.detail_url(theirs)),
+            404,
+            "not_found",
+        )
+        assert not self.model.all_objects.get(pk=theirs.pk).is_deleted
 
     def test_delete_anonymous_is_401(self) -> None:
         instance = self.make(UserFactory())

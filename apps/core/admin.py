@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
+from apps.core.audit import audit_create, audit_update, snapshot
+from apps.core.context import acting_as
 from apps.core.exceptions_api import Conflict
 from apps.core.models.audit import AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
@@ -53,25 +55,38 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         """Every row; DeletedFilter narrows to live rows unless asked otherwise."""
         return self.model.all_objects.all()
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save and record the change (actor, address, diff) like an API write."""
+        with acting_as(request), transaction.atomic():
+            old = snapshot(type(obj).all_objects.get(pk=obj.pk)) if change else None
+            super().save_model(request, obj, form, change)
+            if old is None:
+                audit_create(obj)
+            else:
+                audit_update(obj, old)
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         """Soft delete, audited."""
-        object_soft_delete(instance=obj, actor=request.user)
+        with acting_as(request):
+            object_soft_delete(instance=obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
         """Soft delete each selected row, audited."""
-        for obj in queryset:
-            object_soft_delete(instance=obj, actor=request.user)
+        with acting_as(request):
+            for obj in queryset:
+                object_soft_delete(instance=obj, actor=request.user)
 
     @admin.action(description="Restore selected deleted rows")
     def restore_selected(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
         """Restore each deleted row; report rows whose unique slot is taken."""
         restored = 0
-        for obj in queryset.filter(is_deleted=True):
-            try:
-                object_restore(instance=obj)
-                restored += 1
-            except Conflict as exc:
-                self.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
+        with acting_as(request):
+            for obj in queryset.filter(is_deleted=True):
+                try:
+                    object_restore(instance=obj)
+                    restored += 1
+                except Conflict as exc:
+                    self.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
         self.message_user(request, f"Restored {restored} row(s).", messages.SUCCESS)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -45,6 +45,42 @@ def namespace_bump(namespace: str) -> None:
     racing the transaction may re-cache old rows in between)."""
     _bump(namespace)
     transaction.on_commit(lambda: _bump(namespace))
+
+
+def queryset_namespaces(queryset: Any) -> tuple[str, ...]:
+    """The queryset's model and every model it selects or prefetches (their changes change
+    the answer too)."""
+    model = queryset.model
+    paths: list[str] = []
+    selected = queryset.query.select_related
+    if isinstance(selected, dict):
+        paths.extend(_dict_paths(selected))
+    paths.extend(
+        getattr(lookup, "prefetch_through", lookup) for lookup in queryset._prefetch_related_lookups
+    )
+    labels = {model._meta.label_lower}
+    for path in paths:
+        current = model
+        for part in str(path).split("__"):
+            try:
+                current = current._meta.get_field(part).related_model
+            except Exception:  # noqa: BLE001 - a lookup that is not a field: stop there
+                break
+            if current is None:
+                break
+            labels.add(current._meta.label_lower)
+    return tuple(sorted(labels))
+
+
+def _dict_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    """`{"a": {"b": {}}}` → `["a", "a__b"]` (select_related's nested form)."""
+    paths = []
+    for key, child in tree.items():
+        path = f"{prefix}__{key}" if prefix else key
+        paths.append(path)
+        if isinstance(child, dict):
+            paths.extend(_dict_paths(child, path))
+    return paths
 
 
 def versioned_key(prefix: str, namespaces: Iterable[str], *parts: str) -> str:

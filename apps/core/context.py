@@ -1,5 +1,7 @@
 """Who is acting in the current request: read by the audit log, never by services."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,23 @@ def set_actor_context(context: ActorContext | None) -> None:
 def get_actor_context() -> ActorContext:
     """The bound actor context, or an anonymous one (management commands, tasks)."""
     return _actor.get() or ActorContext()
+
+
+@contextmanager
+def acting_as(request: Any) -> Iterator[None]:
+    """Bind the request's user, address and agent for writes outside DRF (the admin)."""
+    previous = _actor.get()
+    set_actor_context(
+        ActorContext(
+            user=getattr(request, "user", None),
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    )
+    try:
+        yield
+    finally:
+        _actor.set(previous)
 
 
 def client_ip(request: Any) -> str | None:

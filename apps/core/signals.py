@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.cache import namespace_bump
 from apps.core.models.base import rows_soft_deleted
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.rbac import rbac_invalidate_all, rbac_invalidate_user
@@ -27,6 +28,12 @@ def rbac_definitions_changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG00
 def user_roles_changed(sender: Any, instance: UserRole, **kwargs: Any) -> None:  # noqa: ARG001
     """A user's roles changed: that user's cached permissions are stale."""
     rbac_invalidate_user(instance.user_id)
+
+
+@receiver(rows_soft_deleted)
+def cached_rows_soft_deleted(sender: Any, **kwargs: Any) -> None:
+    """A bulk soft delete (no audit row per row) still makes the model's cache stale."""
+    namespace_bump(sender._meta.label_lower)
 
 
 def sync_features_after_migrate(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001

@@ -17,7 +17,7 @@ from typing import Any, cast
 import structlog
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,10 +37,12 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     BrokerError,
     RedisConnectionError,
     RedisTimeoutError,
-    DatabaseError,
+    OperationalError,  # a lost or refused database connection, not an IntegrityError
+    InterfaceError,
 )
 OUTBOX_RETRY_AFTER = timedelta(seconds=30)  # a message this old and unsent is flushed
 OUTBOX_BATCH = 500
+OUTBOX_MAX_ATTEMPTS = 20  # past this a message stays for inspection, no longer retried
 
 
 class AppTask(Task):
@@ -60,15 +62,18 @@ class AppTask(Task):
         """Run with the queuing request's trace id bound to every log line."""
         headers = getattr(self.request, "headers", None) or {}
         trace_id = getattr(self.request, "trace_id", None) or headers.get("trace_id")
-        set_trace_id(trace_id or new_trace_id())
+        previous_trace = get_trace_id()
+        previous_context = structlog.contextvars.get_contextvars()
+        set_trace_id(trace_id or previous_trace or new_trace_id())
         structlog.contextvars.bind_contextvars(
             trace_id=get_trace_id(), task=self.name, task_id=self.request.id
         )
         try:
             return super().__call__(*args, **kwargs)
-        finally:
-            structlog.contextvars.unbind_contextvars("trace_id", "task", "task_id")
-            set_trace_id(None)
+        finally:  # an eager task runs inside a request: give the request its context back
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**previous_context)
+            set_trace_id(previous_trace)
 
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
@@ -93,7 +98,8 @@ def dispatch_on_commit(task: Task, *args: Any, **kwargs: Any) -> OutboxMessage:
         kwargs=kwargs,
         headers={"trace_id": get_trace_id()},
     )
-    transaction.on_commit(lambda: outbox_send(message.pk))
+    # robust: a failure here is logged, never turned into an error for a committed request
+    transaction.on_commit(lambda: outbox_send(message.pk), robust=True)
     return message
 
 
@@ -112,11 +118,16 @@ def outbox_send(message_id: Any) -> bool:
             task_id=str(message.pk),
             retry=False,  # the outbox is the retry: fail fast, stay pending
         )
-    except TRANSIENT_ERRORS as exc:
+    except Exception as exc:  # noqa: BLE001 - one bad message must not block the others
         OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=message.attempts + 1, last_error=str(exc)[:1000]
+            attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
         )
-        logger.warning("outbox_send_failed", task=message.task_name, message_id=str(message.pk))
+        logger.warning(
+            "outbox_send_failed",
+            task=message.task_name,
+            message_id=str(message.pk),
+            error=type(exc).__name__,
+        )
         return False
     OutboxMessage.objects.filter(pk=message.pk).update(
         sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
@@ -128,7 +139,9 @@ def outbox_send(message_id: Any) -> bool:
 def outbox_flush() -> int:
     """Send messages left pending (the broker was down at commit); returns how many went."""
     cutoff = timezone.now() - OUTBOX_RETRY_AFTER
-    pending = OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lte=cutoff)
+    pending = OutboxMessage.objects.filter(
+        sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=OUTBOX_MAX_ATTEMPTS
+    )
     return sum(outbox_send(pk) for pk in pending.values_list("pk", flat=True)[:OUTBOX_BATCH])
 
 

@@ -145,3 +145,42 @@ def test_with_redis_down_requests_still_succeed_and_the_outage_is_logged_once(
         assert names(client.get(TAGS)) == ["still-here"]
     outage_lines = [r for r in logs.records() if r["logger"] == UNAVAILABLE_LOGGER]
     assert len(outage_lines) == 1
+
+
+def test_authenticated_answers_are_per_user_unless_the_view_says_shared(monkeypatch: Any) -> None:
+    alice, bob = UserFactory(), UserFactory()
+    for person in (alice, bob):
+        api.grant(person, "testapp.notes")  # scope all: same rows, still separate keys
+    Note.objects.create(owner=alice, title="n")
+    assert api.client_for(alice).get(NOTES)["X-Cache"] == "miss"
+    assert api.client_for(bob).get(NOTES)["X-Cache"] == "miss"
+    monkeypatch.setattr(NoteViewSet, "cache_shared", True)
+    assert api.client_for(alice).get(NOTES)["X-Cache"] == "miss"
+    assert api.client_for(bob).get(NOTES)["X-Cache"] == "hit"
+
+
+def test_a_change_to_a_prefetched_model_invalidates_the_list() -> None:
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    api.grant(user, "testapp.tags")
+    client = api.client_for(user)
+    tag = Tag.objects.create(name="old")
+    Note.objects.create(owner=user, title="tagged").tags.add(tag)
+    assert client.get(NOTES).json()["data"][0]["tags"] == ["old"]
+    client.patch(f"{TAGS}{tag.pk}/", {"name": "new"}, format="json")
+    assert client.get(NOTES).json()["data"][0]["tags"] == ["new"]
+    Tag.objects.filter(pk=tag.pk).delete()  # a bulk soft delete, outside the API
+    assert client.get(NOTES).json()["data"][0]["tags"] == []
+
+
+def test_error_answers_are_not_cached() -> None:
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    client = api.client_for(user)
+    missing = f"{NOTES}00000000-0000-0000-0000-000000000000/"
+    assert client.get(missing).status_code == 404
+    second = client.get(missing)
+    assert second.status_code == 404
+    assert second.get("X-Cache") != "hit"
+    assert client.get(NOTES + "?priority=high").status_code == 400
+    assert client.get(NOTES + "?priority=high").get("X-Cache") != "hit"

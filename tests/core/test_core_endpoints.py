@@ -310,3 +310,22 @@ class TestTrashPurgeEndpoint(api.Action):
         assert body["errors"][0]["detail"] == PURGE_PROTECTED_MESSAGE
         assert Tag.all_objects.filter(pk=self.tag.pk).exists()
         assert not AuditLog.objects.filter(object_id=str(self.tag.pk), action="purge").exists()
+
+
+def test_a_bulk_role_create_is_all_or_nothing_and_errors_carry_the_index() -> None:
+    feature = Feature.objects.create(code=unique("dup.f"), name="F")
+    client = api.client_for(UserFactory(is_staff=True))
+    payload = [
+        {"code": unique("first"), "name": "First"},
+        {
+            "code": unique("second"),
+            "name": "Second",
+            "permissions": [{"feature": feature.code}, {"feature": feature.code}],
+        },
+    ]
+    body = assert_envelope(client.post("/api/v1/rbac/roles/", payload, format="json"), 400)
+    assert "1.permissions.1.feature" in [error["attr"] for error in body["errors"]]
+    assert not Role.objects.filter(code=payload[0]["code"]).exists()
+    assert_error(
+        client.patch("/api/v1/rbac/roles/", [{"id": "x"}], format="json"), 405, "method_not_allowed"
+    )

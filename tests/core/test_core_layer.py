@@ -14,6 +14,7 @@ from rest_framework.test import APIRequestFactory
 
 from apps.core.models import AuditLog
 from apps.core.permissions import HasFeaturePermission, required_flag
+from apps.core.serializers.base import AppReadOnlyModelSerializer
 from apps.core.views.generic import AppModelViewSet
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
@@ -247,6 +248,26 @@ def test_read_only_serializer_output_matches_drf_model_serializer(writer: Any) -
 
     fresh = Note.objects.prefetch_related("tags").get(pk=target.pk)
     assert NoteSerializer(fresh).data == Plain(fresh).data
+
+    class FastOdd(AppReadOnlyModelSerializer):
+        label = serializers.CharField(source="__str__")
+        priority_text = serializers.CharField(source="priority")
+
+        class Meta:
+            model = Note
+            fields = ("label", "priority_text")
+
+    class PlainOdd(serializers.ModelSerializer):  # type: ignore[type-arg]
+        label = serializers.CharField(source="__str__")
+        priority_text = serializers.CharField(source="priority")
+
+        class Meta:
+            model = Note
+            fields = ("label", "priority_text")
+
+    assert (
+        FastOdd(fresh).data == PlainOdd(fresh).data == {"label": fresh.title, "priority_text": "3"}
+    )
     many = Note.objects.prefetch_related("tags").all()
     assert NoteSerializer(many, many=True).data == Plain(many, many=True).data
 
@@ -368,3 +389,74 @@ def test_list_filters_search_and_ordering(writer: Any) -> None:
     assert page["meta"]["pagination"]["count"] == 3
     assert page["meta"]["pagination"]["page"] == 2
     assert_error(client.get(NOTES + "?page=99"), 404, "not_found")
+
+
+# --- regressions found in review -------------------------------------------------------
+
+
+def test_a_save_outside_the_api_bumps_the_version_so_old_clients_get_409(writer: Any) -> None:
+    target = note(writer)
+    target.priority = 5
+    target.save()
+    assert target.version == 2
+    target.soft_delete()
+    target.restore()
+    assert Note.objects.get(pk=target.pk).version == 4
+    stale = {"priority": 1, "version": 1}
+    assert_error(
+        api.client_for(writer).patch(f"{NOTES}{target.pk}/", stale, format="json"),
+        409,
+        "version_conflict",
+    )
+    assert Note.objects.get(pk=target.pk).priority == 5
+
+
+def test_bulk_update_may_resend_a_rows_own_unique_value(writer: Any) -> None:
+    target = note(writer)
+    payload = [{"id": str(target.pk), "version": 1, "title": target.title, "priority": 2}]
+    assert_envelope(api.client_for(writer).patch(NOTES, payload, format="json"), 200)
+
+
+def test_an_array_sent_to_a_detail_url_is_400_not_500(writer: Any) -> None:
+    target = note(writer)
+    response = api.client_for(writer).patch(
+        f"{NOTES}{target.pk}/", [{"priority": 1}], format="json"
+    )
+    assert_envelope(response, 400)
+
+
+def test_non_versioned_bulk_update_sets_many_to_many(writer: Any, monkeypatch: Any) -> None:
+    from tests.testapp.serializers import NoteWriteSerializer
+
+    monkeypatch.setattr(NoteWriteSerializer, "is_versioned", property(lambda _self: False))
+    target = note(writer)
+    tag = Tag.objects.create(name="m2m")
+    payload = [{"id": str(target.pk), "tags": [str(tag.pk)]}]
+    assert_envelope(api.client_for(writer).patch(NOTES, payload, format="json"), 200)
+    assert list(target.tags.all()) == [tag]
+
+
+def test_admin_changes_are_audited_with_the_admin_as_actor(admin_client: Client) -> None:
+    from apps.core.models import Role
+
+    role = Role.objects.create(code="edited", name="Before")
+    response = admin_client.post(
+        f"/admin/core/role/{role.pk}/change/",
+        {
+            "code": "edited",
+            "name": "After",
+            "description": "",
+            "permissions-TOTAL_FORMS": "0",
+            "permissions-INITIAL_FORMS": "0",
+            "permissions-MIN_NUM_FORMS": "0",
+            "permissions-MAX_NUM_FORMS": "1000",
+        },
+        HTTP_USER_AGENT="admin-browser",
+    )
+    assert response.status_code == 302, response.content[:500]
+    row = AuditLog.objects.get(object_id=str(role.pk), action="update")
+    assert row.changes["name"] == ["Before", "After"]
+    assert row.actor is not None
+    assert row.actor.email == "boss@example.com"
+    assert row.user_agent == "admin-browser"
+    assert row.ip == "127.0.0.1"

@@ -19,6 +19,7 @@ from apps.core.tasks import AppTask, dispatch_on_commit, outbox_flush
 from apps.core.tracing import set_trace_id
 from config.celery import app
 from tests.factories import UserFactory
+from tests.processes import wait_for_other_db_sessions_to_close
 from tests.testapp import tasks as test_tasks
 from tests.testapp.models import Note
 
@@ -190,20 +191,41 @@ def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        _wait_for_other_sessions_to_close()
+        wait_for_other_db_sessions_to_close()
 
 
-def _wait_for_other_sessions_to_close(timeout: float = 10.0) -> None:
-    """PostgreSQL drops a dead client's session a moment after the process exits; wait for it
-    so the test database can be dropped at teardown."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            # Raw SQL on purpose: pg_stat_activity is a system view the ORM has no model for.
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-        time.sleep(0.2)
+def test_one_bad_message_does_not_block_the_others(note: Note) -> None:
+    old = timezone.now() - timedelta(minutes=5)
+    bad = OutboxMessage.objects.create(task_name="renamed.task", args=[])
+    good = OutboxMessage.objects.create(task_name="testapp.note_touch", args=[str(note.pk)])
+    OutboxMessage.objects.filter(pk__in=[bad.pk, good.pk]).update(created_at=old)
+    assert outbox_flush() == 1
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert good.sent_at is not None
+    assert bad.sent_at is None
+    assert "NotRegistered" in bad.last_error
+
+
+def test_a_failing_eager_task_never_fails_the_committed_request(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        message = dispatch_on_commit(test_tasks.broken)
+    message.refresh_from_db()
+    assert message.sent_at is None
+    assert "ValueError" in message.last_error
+
+
+def test_an_eager_task_gives_the_request_its_trace_id_back(
+    note: Note, django_capture_on_commit_callbacks: Any
+) -> None:
+    from apps.core.tracing import get_trace_id
+
+    set_trace_id("request-trace-00001")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+        assert get_trace_id() == "request-trace-00001"
+    finally:
+        set_trace_id(None)

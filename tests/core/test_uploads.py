@@ -1,7 +1,6 @@
 """Uploads: content sniffing, size limits while reading, the factory view, pre-signed flow
 (local signed URL on the embedded default; S3 over real HTTP against moto's server)."""
 
-import socket
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.http import post_multipart
+from tests.processes import free_port
 from tests.testapp.models import Note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
@@ -187,19 +187,13 @@ def test_a_token_is_for_its_user_and_cannot_be_forged(owner: Any, note: Note) ->
 # --- S3 over real HTTP (moto's server) ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def s3(settings: Any) -> Any:
     """A moto S3 server on loopback, and the project's storage pointed at it."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -356,3 +350,20 @@ class TestLocalUploadEndpoint(_PresignedFlow):
         url = self.prepare(None)
         assert_envelope(self.call(None, url, self.call_payload()), 200)
         assert_error(self.call(None, url, self.call_payload()), 400, "invalid", "upload_token")
+
+
+def test_the_factory_refuses_a_file_field_too_short_for_upload_keys() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import models as dj_models
+
+    from apps.core.views.uploads import get_upload_api_view
+
+    class Short(dj_models.Model):  # noqa: DJ008 - a throwaway model
+        file = dj_models.FileField()
+
+        class Meta:
+            app_label = "testapp"
+            managed = False
+
+    with pytest.raises(ImproperlyConfigured, match="max_length=255"):
+        get_upload_api_view(Short, "file")

@@ -1,7 +1,6 @@
 """WebSockets: JWT auth (4401 before accept), expiry, origins, notify_user, no token in logs."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
@@ -19,6 +18,7 @@ from apps.core.ws.consumers import CLOSE_UNAUTHORIZED
 from apps.core.ws.notify import notify_user
 from config.asgi import application
 from tests.factories import UserFactory
+from tests.processes import free_port, wait_for_other_db_sessions_to_close
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,8 @@ def access(user: Any, lifetime: timedelta | None = None) -> str:
 async def connect(path: str, **kwargs: Any) -> tuple[WebsocketCommunicator, bool, Any]:
     communicator = WebsocketCommunicator(application, path, **kwargs)
     connected, detail = await communicator.connect()
+    if not connected:
+        await communicator.wait()  # let the refused application finish (and free its thread)
     return communicator, connected, detail
 
 
@@ -89,6 +91,7 @@ async def test_an_open_socket_is_closed_when_its_token_expires() -> None:
     assert connected
     closing = await ws.receive_output(timeout=3)
     assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+    await ws.disconnect()
 
 
 async def test_browser_origins_outside_the_allowed_list_are_refused(settings: Any) -> None:
@@ -114,12 +117,6 @@ async def test_tokens_never_reach_the_logs(logs: Any) -> None:
     assert token not in logs.text()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.services
 def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_process() -> None:
     """daphne serves the socket in a subprocess; notify_user here goes through channels-redis."""
@@ -127,7 +124,7 @@ def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_proc
 
     user = UserFactory()
     db = connection.settings_dict
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -165,6 +162,7 @@ def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_proc
     finally:
         server.terminate()
         server.wait(timeout=30)
+        wait_for_other_db_sessions_to_close()
 
 
 async def test_a_revoked_access_token_is_closed_with_4401() -> None:

@@ -33,7 +33,7 @@ class Note(VersionedModel):
     body = models.TextField(blank=True)
     priority = models.PositiveSmallIntegerField(default=0)
     tags = models.ManyToManyField(Tag, blank=True, related_name="notes")
-    attachment = models.FileField(upload_to="notes/", blank=True)
+    attachment = models.FileField(upload_to="notes/", blank=True, max_length=255)
     pinned_tag = models.ForeignKey(
         Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="pinned_notes"
     )

@@ -114,3 +114,19 @@ class VersionedModel(BaseModel):
 
     class Meta(BaseModel.Meta):
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every save of an existing row increments `version` in the same UPDATE.
+
+        Writes outside the API (admin, services, tasks) thus invalidate versions clients
+        hold, so a client sending an old version gets 409 instead of overwriting them.
+        """
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        self.version = models.F("version") + 1
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"}
+        super().save(*args, **kwargs)
+        self.refresh_from_db(fields=["version"])

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
-from rest_framework.fields import SkipField
+from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.relations import PKOnlyObject
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 
@@ -27,13 +27,27 @@ from apps.core.models.base import VersionedModel
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
 UNIQUE_MESSAGE = "A {model} with this {field} already exists."
-# Fields whose to_representation returns a JSON-ready value unchanged for the model's type.
-_PASSTHROUGH_FIELDS = (
-    serializers.BooleanField,
-    serializers.IntegerField,
-    serializers.CharField,  # includes EmailField, SlugField, URLField, RegexField
-    serializers.JSONField,
+# Field types whose to_representation returns a value of this Python type unchanged.
+_PASSTHROUGH_FIELDS: tuple[tuple[Any, Any], ...] = (
+    (serializers.BooleanField, bool),
+    (serializers.IntegerField, int),
+    (serializers.CharField, str),  # includes EmailField, SlugField, URLField, RegexField
 )
+
+
+def _converter(field: Any) -> Callable[[Any], Any]:
+    """A value's output: itself when DRF would return it unchanged, else DRF's conversion."""
+    for field_type, value_type in _PASSTHROUGH_FIELDS:
+        if isinstance(field, field_type):
+            convert: Any = field.to_representation
+
+            def passthrough(value: Any, _type: Any = value_type, _convert: Any = convert) -> Any:
+                if isinstance(value, _type) and not (_type is int and isinstance(value, bool)):
+                    return value
+                return _convert(value)
+
+            return passthrough
+    return field.to_representation
 
 
 class AppSerializer(serializers.Serializer[Any]):
@@ -56,14 +70,15 @@ class AppModelSerializer(serializers.ModelSerializer[Any]):
         return list(super().get_field_names(declared_fields, info))
 
 
-Reader = tuple[str, Callable[[Any], Any], Callable[[Any], Any] | None]
+Reader = tuple[str, Callable[[Any], Any], Callable[[Any], Any]]
 
 
 class AppReadOnlyModelSerializer(AppModelSerializer):
     """Output only. Field readers are resolved once per serializer (once per list, not per row).
 
-    Plain attributes are read with `attrgetter`; values of passthrough field types skip
-    `to_representation`; everything else (relations, method fields, dates, decimals) goes
+    Plain attributes are read with `attrgetter` (methods are called, as DRF does); a value
+    already of the type its field outputs (a str for a CharField) skips `to_representation`;
+    everything else (relations, method fields, dates, decimals) goes
     through DRF's own field code, so the output is identical to a ModelSerializer's.
     """
 
@@ -82,10 +97,7 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
                 and not is_relation
                 and not isinstance(field, serializers.SerializerMethodField)
             ):
-                convert = (
-                    None if isinstance(field, _PASSTHROUGH_FIELDS) else field.to_representation
-                )
-                readers.append((name, attrgetter(source), convert))
+                readers.append((name, _attribute_reader(source), _converter(field)))
             else:
                 readers.append((name, field.get_attribute, field.to_representation))
         self._cached_readers = readers
@@ -101,8 +113,6 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
                 continue
             if value is None or (isinstance(value, PKOnlyObject) and value.pk is None):
                 output[name] = None
-            elif convert is None:
-                output[name] = value
             else:
                 output[name] = convert(value)
         return output
@@ -114,6 +124,17 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
     def update(self, instance: Any, validated_data: Any) -> Any:
         """Refused: this serializer only reads."""
         raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
+
+
+def _attribute_reader(source: str) -> Callable[[Any], Any]:
+    """Reads `source` from an object, calling it when it is a method (as DRF does)."""
+    get = attrgetter(source)
+
+    def read(instance: Any) -> Any:
+        value = get(instance)
+        return value() if is_simple_callable(value) else value
+
+    return read
 
 
 class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):

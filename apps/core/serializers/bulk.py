@@ -166,7 +166,7 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
         if not unique_fields:
             return
         errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in items]
-        own_ids = {str(item["id"]) for item in items if "id" in item}
+        own_ids = set(getattr(self, "_instances_by_id", {}))  # a row may keep its own value
         label = self.model._meta.verbose_name
         for name, queryset in unique_fields:
             values = [item.get(name) for item in items]
@@ -223,9 +223,12 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
                         raise VersionConflict
                     updated.append(self.typed_child.versioned_update(instance, item))
                 else:
+                    many_to_many = self._pop_many_to_many(item)
                     for key, value in item.items():
                         setattr(instance, key, value)
                     instance.save()
+                    for name, values in many_to_many.items():
+                        getattr(instance, name).set(values)
                     updated.append(instance)
             self.log_bulk_update(updated, olds)
         return updated

@@ -57,6 +57,19 @@ class RoleWriteSerializer(AppWriteOnlyModelSerializer):
 
     permissions = RolePermissionInputSerializer(many=True, required=False)
 
+    def validate_permissions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each feature at most once."""
+        seen: set[str] = set()
+        errors: dict[str, Any] = {}
+        for index, row in enumerate(value):
+            code = row["feature"].code
+            if code in seen:
+                errors[str(index)] = {"feature": [f"Feature {code} is listed more than once."]}
+            seen.add(code)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
     class Meta:
         model = Role
         fields = ("code", "name", "description", "permissions")

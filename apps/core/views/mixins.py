@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from apps.core.cache import versioned_key
+from apps.core.cache import queryset_namespaces, versioned_key
 from apps.core.context import ActorContext, client_ip, set_actor_context
 from apps.core.envelope import build_envelope
 from apps.core.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -284,13 +284,16 @@ class FeatureScopeMixin(_ModelViewBase):
 class CachedResponseMixin(_ModelViewBase):
     """`cache_responses = True` caches list and retrieve answers (200s) in Redis.
 
-    The key holds the path, the sorted query string, who may see the answer (everyone, or
-    one user under scope `own`) and the version of each namespace in `cache_namespaces`
-    (default: the view's model). Writes through the core layer bump the version, so an
-    answer is never served stale after a write; nothing scans keys.
+    The key holds the path, the sorted query string, the audience and the version of each
+    namespace in `cache_namespaces` (default: the view's model and every model its queryset
+    selects or prefetches). Writes through the core layer bump the version, so an answer is
+    never served stale after a write; nothing scans keys. The audience is the user unless
+    the action is public or the view declares `cache_shared = True` (the answer depends on
+    the request alone, never on who asks).
     """
 
     cache_responses: ClassVar[bool] = False
+    cache_shared: ClassVar[bool] = False
     cache_timeout: ClassVar[int] = 300
     cache_namespaces: ClassVar[tuple[str, ...]] = ()
 
@@ -312,20 +315,17 @@ class CachedResponseMixin(_ModelViewBase):
     def response_cache_key(self) -> str:
         """What changes the answer: path, query, audience, namespace versions."""
         request = self.request
-        namespaces = self.cache_namespaces or (self.get_queryset().model._meta.label_lower,)
+        namespaces = self.cache_namespaces or queryset_namespaces(self.get_queryset())
         query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
         return versioned_key("resp", namespaces, request.path, query, self.cache_audience())
 
     def cache_audience(self) -> str:
-        """`public` when the answer is the same for everyone allowed; else the user."""
+        """`public` for public actions and anonymous callers, `shared` when the view says
+        so, else the user: one user's answer is never served to another."""
         user = self.request.user
         if self.action in getattr(self, "public_actions", ()) or not user.is_authenticated:
             return "public"
-        feature = getattr(self, "feature", None)
-        if user.is_superuser or feature is None:
-            return "all"
-        scope = user_permission_scope(user=user, feature=feature, flag=required_flag(self))
-        return "all" if scope == "all" else f"user:{user.pk}"
+        return "shared" if self.cache_shared else f"user:{user.pk}"
 
 
 class EnvelopeListModelMixin(_ModelViewBase):
@@ -364,8 +364,8 @@ class BulkSerializerMixin(_ModelViewBase):
     """A JSON array becomes a `many=True` serializer (bulk create / bulk update)."""
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
-        """`many=True` when the payload is a list."""
-        if isinstance(kwargs.get("data"), list):
+        """`many=True` when a create or bulk update sends a list (elsewhere a list is a 400)."""
+        if isinstance(kwargs.get("data"), list) and self.action in ("create", "bulk_update"):
             kwargs["many"] = True
         return super().get_serializer(*args, **kwargs)
 
@@ -377,7 +377,8 @@ class EnvelopeCreateModelMixin(_ModelViewBase):
         """Validate, create through `perform_create`, answer with the detail serializer."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = self.perform_create(serializer)
+        with transaction.atomic():  # overrides of perform_create stay all-or-nothing
+            created = self.perform_create(serializer)
         output = self.get_output_serializer(created)
         return self.send_response(output.data, status=status.HTTP_201_CREATED)
 
@@ -395,7 +396,8 @@ class EnvelopeUpdateModelMixin(_ModelViewBase):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        updated = self.perform_update(serializer)
+        with transaction.atomic():
+            updated = self.perform_update(serializer)
         return self.send_response(self.get_output_serializer(updated).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -415,7 +417,8 @@ class EnvelopeUpdateModelMixin(_ModelViewBase):
         )
         serializer.bind_instances(instances)
         serializer.is_valid(raise_exception=True)
-        updated = self.perform_update(serializer)
+        with transaction.atomic():
+            updated = self.perform_update(serializer)
         output = self.get_output_serializer(list(updated))
         return self.send_response(output.data)
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -48,6 +49,10 @@ class RoleViewSet(AppModelViewSet):
     search_fields = ("code", "name")
     ordering_fields = ("code", "name", "created_at")
     http_method_names = ("get", "post", "put", "patch", "delete", "head", "options")
+
+    def bulk_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Roles are changed one at a time (each carries its whole permission list)."""
+        raise MethodNotAllowed(str(request.method))
 
     def perform_create(self, serializer: Any) -> Any:
         """Create through the RBAC service (permissions, audit, cache invalidation)."""

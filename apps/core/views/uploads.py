@@ -3,6 +3,7 @@
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import models
 from django.shortcuts import get_object_or_404
@@ -40,6 +41,7 @@ from apps.core.views.mixins import FeatureScopeMixin
 
 TAGS = ["uploads"]
 MB = 1024 * 1024
+MIN_FILE_NAME_LENGTH = 255
 FILE_REQUIRED_MESSAGE = "Send the file as multipart form data in the `file` field."
 
 
@@ -94,6 +96,12 @@ def get_upload_api_view(
     a file over `max_size_mb` gets 413 without being read whole. The field is also registered
     for the pre-signed flow (up to `presign_max_size_mb`).
     """
+    field = model._meta.get_field(field_name)
+    if getattr(field, "max_length", 0) < MIN_FILE_NAME_LENGTH:
+        raise ImproperlyConfigured(
+            f"{model.__name__}.{field_name} needs max_length={MIN_FILE_NAME_LENGTH} (or more) "
+            "to hold upload keys; the FileField default of 100 is too short."
+        )
     target = upload_target_register(
         UploadTarget(
             model=model,

@@ -9,7 +9,7 @@ the consumer closes with 4401 before accepting. Tokens are never logged.
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
@@ -55,6 +55,6 @@ class JWTAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """Authenticate WebSocket connections; other protocols pass through."""
         if scope.get("type") == "websocket":
-            user, expires_at = await sync_to_async(user_for_token)(token_from_scope(scope))
+            user, expires_at = await database_sync_to_async(user_for_token)(token_from_scope(scope))
             scope = {**scope, "user": user, "token_expires_at": expires_at}
         return await super().__call__(scope, receive, send)
