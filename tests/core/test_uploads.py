@@ -367,3 +367,19 @@ def test_the_factory_refuses_a_file_field_too_short_for_upload_keys() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="max_length=255"):
         get_upload_api_view(Short, "file")
+
+
+def test_the_factory_view_documents_a_multipart_file_and_the_envelope() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(urlconf="tests.core.urls").get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/_test/notes/{id}/attachment/"]["post"]
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["$ref"].endswith("/FileUploadRequest")
+    assert (
+        schema["components"]["schemas"]["FileUploadRequest"]["properties"]["file"]["format"]
+        == "binary"
+    )
+    assert {"200", "401", "403", "404", "413", "415"} <= set(operation["responses"])
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ok.endswith("Envelope")

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.openapi import ErrorEnvelopeSerializer
 from apps.core.permissions import HasFeaturePermission
 from apps.core.rbac import user_permission_scope
 from apps.core.serializers.base import AppSerializer
@@ -131,7 +132,9 @@ def get_upload_api_view(
                         "id": serializers.UUIDField(),
                         field_name: serializers.URLField(),
                     },
-                )
+                ),
+                413: ErrorEnvelopeSerializer,
+                415: ErrorEnvelopeSerializer,
             },
         )
         def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
