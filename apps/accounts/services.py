@@ -147,11 +147,7 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     if not user.check_password(old_password):
         raise exceptions.ValidationError({"old_password": [WRONG_PASSWORD_MESSAGE]})
     with transaction.atomic():
-        old = snapshot(user)
-        user.set_password(new_password)
-        user.save(update_fields=["password", "updated_at"])
-        audit_update(user, old)
-        user_tokens_revoke_all(user=user)
+        _password_set(user, new_password)
         return _issue_tokens(user)
 
 
@@ -178,11 +174,16 @@ def user_password_reset_confirm(*, uid: str, token: str, new_password: str) -> N
         raise exceptions.ValidationError({"token": [INVALID_RESET_LINK_MESSAGE]})
     run_password_validators(new_password, user=user, attr="new_password")
     with transaction.atomic():
-        old = snapshot(user)
-        user.set_password(new_password)
-        user.save(update_fields=["password", "updated_at"])
-        audit_update(user, old)
-        user_tokens_revoke_all(user=user)
+        _password_set(user, new_password)
+
+
+def _password_set(user: User, new_password: str) -> None:
+    """Store the new password (audited, redacted) and revoke every token the user holds."""
+    old = snapshot(user)
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    audit_update(user, old)
+    user_tokens_revoke_all(user=user)
 
 
 def _parse_refresh(refresh: str) -> RefreshToken:
