@@ -10,6 +10,7 @@ from apps.core.views.health import LivenessAPIView, ReadinessAPIView
 
 api_v1 = [
     path("auth/", include("apps.accounts.urls")),
+    path("catalog/", include("apps.catalog.urls")),
     path("", include("apps.core.urls")),
 ]
 

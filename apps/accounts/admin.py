@@ -32,7 +32,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "name", "is_active", "is_staff", "date_joined", "last_login")
-    list_filter = (DeletedFilter, "is_active", "is_staff", "is_superuser")  # type: ignore[assignment]
+    list_filter = (DeletedFilter, "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "name")
     readonly_fields = ("date_joined", "last_login", "created_at", "updated_at")
     fieldsets = (

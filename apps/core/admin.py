@@ -1,6 +1,6 @@
 """Admin of the core models, and the soft-delete aware base every app's admin uses."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db import models, transaction
@@ -48,7 +48,7 @@ class SoftDeleteAdmin(admin.ModelAdmin):
     """Admin for BaseModel models: deletes are soft (audited), a filter shows the trash,
     and the restore action brings rows back."""
 
-    list_filter = (DeletedFilter,)
+    list_filter: ClassVar[Any] = (DeletedFilter,)
     actions = ("restore_selected",)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:

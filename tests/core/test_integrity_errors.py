@@ -90,7 +90,7 @@ def test_soft_deleted_role_does_not_hold_its_code() -> None:
 
 def test_duplicate_live_role_permission_is_a_409_conflict() -> None:
     role = Role.objects.create(code="manager", name="Manager")
-    feature = Feature.objects.create(code="catalog.products", name="Products")
+    feature = Feature.objects.create(code="zz_test.integrity", name="Products")
     RolePermission.objects.create(role=role, feature=feature)
     error = integrity_error_of(lambda: RolePermission.objects.create(role=role, feature=feature))
 
@@ -104,7 +104,7 @@ def test_duplicate_live_role_permission_is_a_409_conflict() -> None:
 
 def test_invalid_scope_in_bulk_create_is_a_400_on_scope() -> None:
     role = Role.objects.create(code="manager", name="Manager")
-    feature = Feature.objects.create(code="catalog.products", name="Products")
+    feature = Feature.objects.create(code="zz_test.integrity", name="Products")
     error = integrity_error_of(
         lambda: RolePermission.objects.bulk_create(
             [RolePermission(role=role, feature=feature, scope="xyz")]
@@ -122,7 +122,7 @@ def test_invalid_scope_in_bulk_create_is_a_400_on_scope() -> None:
 
 def test_invalid_scope_in_queryset_update_is_a_400_on_scope() -> None:
     role = Role.objects.create(code="manager", name="Manager")
-    feature = Feature.objects.create(code="catalog.products", name="Products")
+    feature = Feature.objects.create(code="zz_test.integrity", name="Products")
     permission = RolePermission.objects.create(role=role, feature=feature, scope="all")
     error = integrity_error_of(
         lambda: RolePermission.objects.filter(pk=permission.pk).update(scope="xyz")
@@ -180,7 +180,7 @@ def test_global_handler_answers_a_unique_violation_with_an_enveloped_409() -> No
 
 def test_global_handler_answers_a_check_violation_with_an_enveloped_400() -> None:
     role = Role.objects.create(code="manager", name="Manager")
-    feature = Feature.objects.create(code="catalog.products", name="Products")
+    feature = Feature.objects.create(code="zz_test.integrity", name="Products")
     error = integrity_error_of(
         lambda: RolePermission.objects.create(role=role, feature=feature, scope="xyz")
     )

@@ -80,7 +80,9 @@ def test_seed_creates_the_demo_admin_once_and_prints_its_login(settings, tmp_pat
     assert password not in second.getvalue()
     assert "already exists" in second.getvalue()
     assert User.objects.filter(email=DEMO_ADMIN_EMAIL).count() == 1
-    assert (tmp_path / ".demo-admin-password").read_text().split() == [DEMO_ADMIN_EMAIL, password]
+    credentials = (tmp_path / ".demo-admin-password").read_text().splitlines()
+    assert credentials[0].split() == [DEMO_ADMIN_EMAIL, password]
+    assert credentials[1].startswith("manager@example.com ")
     assert set(Role.objects.values_list("code", flat=True)) >= {"admin", "manager", "customer"}
     assert UserRole.objects.filter(user=admin, role__code="admin").count() == 1
 

@@ -17,6 +17,7 @@ from apps.core.views.mixins import (
     AppViewMixin,
     BulkSerializerMixin,
     CachedResponseMixin,
+    ConditionalGetMixin,
     EnvelopeCreateModelMixin,
     EnvelopeListModelMixin,
     EnvelopeRetrieveModelMixin,
@@ -41,6 +42,7 @@ class AppGenericViewSet(
     FeatureScopeMixin,
     SerializerByActionMixin,
     CachedResponseMixin,
+    ConditionalGetMixin,
     AppViewMixin,
     GenericViewSet,
 ):

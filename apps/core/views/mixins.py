@@ -5,13 +5,17 @@ Each does one job, like DRF's own mixins: an action method calls a one-line hook
 their service.
 """
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
+from django.utils.http import parse_etags
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -255,9 +259,13 @@ class FeatureScopeMixin(_ModelViewBase):
     action_flags: ClassVar[dict[str, str]] = {}
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        """The declared queryset, narrowed to the caller's scope."""
+        """The base queryset, narrowed to the caller's scope."""
+        return self.scope_queryset(self.get_base_queryset())
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        """The declared `queryset`; override to pick a selector per action (never to scope)."""
         queryset: models.QuerySet[Any] = super().get_queryset()
-        return self.scope_queryset(queryset)
+        return queryset
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filter by owner when the caller's scope for this action is `own`."""
@@ -326,6 +334,34 @@ class CachedResponseMixin(_ModelViewBase):
         if self.action in getattr(self, "public_actions", ()) or not user.is_authenticated:
             return "public"
         return "shared" if self.cache_shared else f"user:{user.pk}"
+
+
+class ConditionalGetMixin(_ModelViewBase):
+    """`etag = True`: GET answers carry an ETag of their data; a matching If-None-Match gets
+    304 with no body (the client keeps its copy, the server skips sending it)."""
+
+    etag: ClassVar[bool] = False
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Tag 200 answers to GET; turn a match into 304."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        ok = response.status_code == status.HTTP_200_OK
+        if not (self.etag and request.method in ("GET", "HEAD") and ok):
+            return response
+        data = response.data if isinstance(response.data, dict) else {}
+        meta = data.get("meta") or {}
+        stable = {**data, "meta": {"pagination": meta.get("pagination")}}  # not the trace id
+        digest = hashlib.sha256(
+            json.dumps(stable, sort_keys=True, cls=DjangoJSONEncoder).encode()
+        ).hexdigest()
+        tag = f'"{digest[:32]}"'
+        response["ETag"] = tag
+        if tag in parse_etags(request.headers.get("If-None-Match", "")):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+            return super().finalize_response(request, not_modified, *args, **kwargs)
+        return response
 
 
 class EnvelopeListModelMixin(_ModelViewBase):

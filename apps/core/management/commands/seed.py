@@ -27,11 +27,51 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Create what is missing and report it."""
+        from apps.catalog.seed import catalog_seed
+
         with transaction.atomic():
             features_sync()
             roles = self._seed_roles()
+            self._grant(roles["manager"], prefix="catalog.", write=True)
+            self._grant(roles["customer"], prefix="catalog.", write=False)
             admin = self._seed_admin()
             UserRole.objects.get_or_create(user=admin, role=roles["admin"])
+            self.stdout.write(catalog_seed())
+            manager = self._seed_user("manager@example.com", "Demo Manager")
+            if manager is not None:
+                UserRole.objects.get_or_create(user=manager, role=roles["manager"])
+
+    def _grant(self, role: Role, *, prefix: str, write: bool) -> None:
+        """Give `role` every feature under `prefix` (read, or read and write), scope all."""
+        granted = set(RolePermission.objects.filter(role=role).values_list("feature_id", flat=True))
+        RolePermission.objects.bulk_create(
+            [
+                RolePermission(
+                    role=role,
+                    feature=feature,
+                    can_retrieve=True,
+                    can_create=write,
+                    can_update=write,
+                    can_delete=write,
+                    scope=PermissionScope.ALL,
+                )
+                for feature in Feature.objects.filter(code__startswith=prefix).exclude(
+                    pk__in=granted
+                )
+            ]
+        )
+
+    def _seed_user(self, email: str, name: str) -> User | None:
+        """A demo user created once; its password goes to the credentials file too."""
+        if User.objects.filter(email=email).exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(email, password, name=name)
+        path = settings.BASE_DIR / CREDENTIALS_FILE
+        with path.open("a") as handle:
+            handle.write(f"{email} {password}\n")
+        self.stdout.write(self.style.SUCCESS(f"Demo user created: {email} / {password}"))
+        return user
 
     def _seed_roles(self) -> dict[str, Role]:
         """admin, manager, customer; the admin role gets every flag on every feature."""
