@@ -1,0 +1,264 @@
+"""Catalog rules: prices, constraints, filters, caching, ETags, bulk, locking."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.catalog.models import Banner, Product
+from apps.core.models import AuditLog
+from tests import api_cases as api
+from tests.catalog import factories as f
+from tests.envelope import assert_envelope, assert_error
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+PRODUCTS = "/api/v1/catalog/products/"
+BANNERS = "/api/v1/catalog/banners/"
+
+
+@pytest.fixture
+def manager() -> Any:
+    user = UserFactory()
+    api.grant(user, "catalog.products")
+    return user
+
+
+@pytest.fixture
+def customer() -> Any:
+    user = UserFactory()
+    api.grant(user, "catalog.products", flags=("retrieve",))
+    return user
+
+
+def ids(response: Any) -> list[str]:
+    return [row["id"] for row in assert_envelope(response, 200)["data"]]
+
+
+@pytest.mark.parametrize("discount", [101, -1])
+def test_a_discount_outside_0_to_100_is_400_on_discount_percent(
+    manager: Any, discount: int
+) -> None:
+    payload = f.product_payload(f.category().pk, discount_percent=discount)
+    assert_error(
+        api.client_for(manager).post(PRODUCTS, payload, format="json"),
+        400,
+        "max_value" if discount > 100 else "min_value",
+        "discount_percent",
+    )
+
+
+@pytest.mark.parametrize("fields", [{"discount_percent": 101}, {"price": Decimal("-0.01")}])
+def test_the_database_refuses_what_the_api_refuses(fields: dict[str, Any]) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.product(**fields)
+
+
+def test_a_duplicate_sku_is_refused_but_a_deleted_one_is_free(manager: Any) -> None:
+    existing = f.product()
+    client = api.client_for(manager)
+    payload = f.product_payload(f.category().pk, sku=existing.sku)
+    assert_error(client.post(PRODUCTS, payload, format="json"), 400, "unique", "sku")
+    existing.soft_delete()
+    assert_envelope(client.post(PRODUCTS, payload, format="json"), 201)
+
+
+def test_a_customer_cannot_create_and_an_anonymous_caller_must_log_in(customer: Any) -> None:
+    payload = f.product_payload(f.category().pk)
+    assert_error(
+        api.client_for(customer).post(PRODUCTS, payload, format="json"), 403, "permission_denied"
+    )
+    assert_error(
+        api.client_for(None).post(PRODUCTS, payload, format="json"), 401, "not_authenticated"
+    )
+    assert not Product.objects.exists()
+
+
+def test_final_price_is_computed_by_the_database(manager: Any) -> None:
+    f.product(price=Decimal("80.00"), discount_percent=25)
+    row = assert_envelope(api.client_for(None).get(PRODUCTS), 200)["data"][0]
+    assert (row["price"], row["final_price"]) == ("80.00", "60.00")
+
+
+def test_the_list_leaves_the_description_out_and_stays_within_four_queries() -> None:
+    parent = f.category()
+    for _ in range(25):
+        f.product(category=parent, description="a long text").tags.add(f.tag())
+    client = api.client_for(None)
+    with CaptureQueriesContext(connection) as queries:
+        body = assert_envelope(client.get(PRODUCTS + "?page_size=25"), 200)
+    assert len(queries) <= 4, [q["sql"][:120] for q in queries.captured_queries]
+    assert all("description" not in row for row in body["data"])
+    main = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "catalog_product"' in q["sql"] and "LIMIT" in q["sql"]
+    )
+    assert '"catalog_product"."description"' not in main
+    detail = assert_envelope(client.get(f"{PRODUCTS}{body['data'][0]['id']}/"), 200)["data"]
+    assert detail["description"] == "a long text"
+
+
+def test_filters_search_and_ordering() -> None:
+    root, other = f.category(), f.category()
+    child = f.category(parent=root)
+    red = f.tag(name="red")
+    cheap = f.product(category=root, price=Decimal("5.00"), stock=0, name="Apple", sku="AAA-1")
+    dear = f.product(category=child, price=Decimal("50.00"), stock=2, name="Banana", sku="BBB-2")
+    dear.tags.add(red)
+    hidden = f.product(
+        category=other, price=Decimal("20.00"), is_active=False, name="Cherry", sku="CCC-3"
+    )
+    client = api.client_for(None)
+    assert sorted(ids(client.get(f"{PRODUCTS}?category={root.pk}"))) == sorted(
+        [str(cheap.pk), str(dear.pk)]
+    )
+    assert ids(client.get(f"{PRODUCTS}?min_price=10&max_price=60&is_active=true")) == [str(dear.pk)]
+    assert ids(client.get(f"{PRODUCTS}?in_stock=false&is_active=true")) == [str(cheap.pk)]
+    assert ids(client.get(f"{PRODUCTS}?tags={red.pk}")) == [str(dear.pk)]
+    assert ids(client.get(f"{PRODUCTS}?is_active=false")) == [str(hidden.pk)]
+    assert ids(client.get(f"{PRODUCTS}?search=bbb")) == [str(dear.pk)]
+    assert ids(client.get(f"{PRODUCTS}?ordering=price")) == [
+        str(cheap.pk),
+        str(hidden.pk),
+        str(dear.pk),
+    ]
+    assert ids(client.get(f"{PRODUCTS}?ordering=-name"))[0] == str(hidden.pk)
+    assert ids(client.get(f"{PRODUCTS}?ordering=-created_at"))[0] == str(hidden.pk)
+    assert_error(client.get(f"{PRODUCTS}?min_price=cheap"), 400, "invalid", "min_price")
+    assert_error(client.get(f"{PRODUCTS}?category=nope"), 400, "invalid", "category")
+
+
+def test_a_list_after_an_update_shows_the_new_data(manager: Any) -> None:
+    product = f.product(name="Old name")
+    reader = api.client_for(None)
+    assert assert_envelope(reader.get(PRODUCTS), 200)["data"][0]["name"] == "Old name"
+    assert reader.get(PRODUCTS)["X-Cache"] == "hit"
+    payload = {"name": "New name", "version": product.version}
+    assert_envelope(
+        api.client_for(manager).patch(f"{PRODUCTS}{product.pk}/", payload, format="json"), 200
+    )
+    assert assert_envelope(reader.get(PRODUCTS), 200)["data"][0]["name"] == "New name"
+
+
+def test_conditional_gets_answer_304_to_a_matching_etag() -> None:
+    product = f.product()
+    client = api.client_for(None)
+    for url in (PRODUCTS, f"{PRODUCTS}{product.pk}/"):
+        first = client.get(url)
+        assert first.status_code == 200
+        etag = first["ETag"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304
+        assert again.content == b""
+        assert client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_the_etag_changes_when_the_product_changes(manager: Any) -> None:
+    product = f.product()
+    client = api.client_for(None)
+    etag = client.get(f"{PRODUCTS}{product.pk}/")["ETag"]
+    api.client_for(manager).patch(
+        f"{PRODUCTS}{product.pk}/", {"stock": 99, "version": 1}, format="json"
+    )
+    assert client.get(f"{PRODUCTS}{product.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_public_banner_list_holds_only_banners_active_now() -> None:
+    now = timezone.now()
+    active = Banner.objects.create(
+        title="On", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    Banner.objects.create(
+        title="Later", starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2)
+    )
+    Banner.objects.create(
+        title="Over", starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1)
+    )
+    assert ids(api.client_for(None).get(BANNERS)) == [str(active.pk)]
+
+
+def test_a_bulk_create_of_500_writes_500_audit_rows_and_row_499_invalid_writes_nothing(
+    manager: Any,
+) -> None:
+    client = api.client_for(manager)
+    parent = f.category()
+    payload = [f.product_payload(parent.pk) for _ in range(500)]
+    body = assert_envelope(client.post(PRODUCTS, payload, format="json"), 201)
+    created = [row["id"] for row in body["data"]]
+    assert len(created) == 500
+    assert (
+        AuditLog.objects.filter(
+            model="catalog.product", action="create", object_id__in=created
+        ).count()
+        == 500
+    )
+    bad = [f.product_payload(parent.pk) for _ in range(500)]
+    bad[499]["discount_percent"] = 150
+    before = Product.all_objects.count()
+    body = assert_envelope(client.post(PRODUCTS, bad, format="json"), 400)
+    assert "499.discount_percent" in [error["attr"] for error in body["errors"]]
+    assert Product.all_objects.count() == before
+
+
+def test_the_product_image_refuses_svg_even_named_png(manager: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    product = f.product()
+    svg = SimpleUploadedFile("x.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    response = api.client_for(manager).post(
+        f"{PRODUCTS}{product.pk}/image/", {"file": svg}, format="multipart"
+    )
+    assert_error(response, 415, "file_type_not_allowed")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_updates_with_one_version_give_one_200_and_one_409(live_server: Any) -> None:
+    import json
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    manager = UserFactory()
+    api.grant(manager, "catalog.products")
+    product = f.product()
+    url = f"{live_server.url}{PRODUCTS}{product.pk}/"
+    headers = {"Content-Type": "application/json", "Authorization": api.bearer(manager)}
+    barrier = threading.Barrier(2)
+
+    def patch(stock: int) -> int:
+        body = json.dumps({"version": 1, "stock": stock}).encode()
+        request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")  # noqa: S310
+        barrier.wait(timeout=30)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(patch, (7, 8)))
+    assert statuses == [200, 409]
+    assert Product.objects.get(pk=product.pk).version == 2
+
+
+def test_seed_makes_a_browsable_catalog(settings: Any, tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.BASE_DIR = tmp_path  # the demo credentials file goes there
+    call_command("seed", stdout=StringIO())
+    client = api.client_for(None)
+    page = assert_envelope(client.get(PRODUCTS), 200)
+    assert page["meta"]["pagination"]["count"] >= 190
+    assert len(ids(client.get(BANNERS))) == 3
+    categories = assert_envelope(client.get("/api/v1/catalog/categories/?page_size=50"), 200)[
+        "data"
+    ]
+    assert any(row["parent"] for row in categories)
