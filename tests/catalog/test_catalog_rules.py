@@ -262,3 +262,66 @@ def test_seed_makes_a_browsable_catalog(settings: Any, tmp_path: Any) -> None:
         "data"
     ]
     assert any(row["parent"] for row in categories)
+
+
+def test_bulk_update_with_versions_changes_every_product_or_none(manager: Any) -> None:
+    first, second = f.product(), f.product()
+    client = api.client_for(manager)
+    payload = [
+        {"id": str(first.pk), "version": 1, "stock": 11},
+        {"id": str(second.pk), "version": 1, "stock": 22},
+    ]
+    body = assert_envelope(client.patch(PRODUCTS, payload, format="json"), 200)
+    assert sorted(row["stock"] for row in body["data"]) == [11, 22]
+    stale = [
+        {"id": str(first.pk), "version": 2, "stock": 1},
+        {"id": str(second.pk), "version": 1, "stock": 2},
+    ]
+    assert_error(client.patch(PRODUCTS, stale, format="json"), 409, "version_conflict")
+    assert Product.objects.get(pk=first.pk).stock == 11
+
+
+def test_every_catalog_model_has_an_admin_with_search_and_the_trash_filter() -> None:
+    from django.test import Client
+
+    from apps.accounts.models import User
+
+    admin_client = Client()
+    admin_client.force_login(User.objects.create_superuser("root@example.com", "x", name="Root"))
+    product = f.product()
+    Banner.objects.create(
+        title="B", starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=1)
+    )
+    for name in ("category", "tag", "product", "banner"):
+        for query in ("?q=a", "?deleted=deleted", "?deleted=all"):
+            response = admin_client.get(f"/admin/catalog/{name}/{query}")
+            assert response.status_code == 200, (name, query)
+    assert admin_client.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
+
+
+def test_the_seeded_manager_can_write_and_restore(settings: Any, tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.accounts.models import User
+
+    settings.BASE_DIR = tmp_path
+    call_command("seed", stdout=StringIO())
+    manager = User.objects.get(email="manager@example.com")
+    client = api.client_for(manager)
+    category_id = Product.objects.first().category_id
+    created = assert_envelope(
+        client.post(PRODUCTS, f.product_payload(category_id), format="json"), 201
+    )["data"]
+    assert_envelope(
+        client.post(PRODUCTS, [f.product_payload(category_id) for _ in range(3)], format="json"),
+        201,
+    )
+    url = f"{PRODUCTS}{created['id']}/"
+    assert_envelope(
+        client.patch(url, {"stock": 1, "version": created["version"]}, format="json"), 200
+    )
+    assert_envelope(client.delete(url), 200)
+    assert_envelope(client.post(f"/api/v1/trash/catalog.product/{created['id']}/restore/"), 200)
+    assert_envelope(client.get(url), 200)

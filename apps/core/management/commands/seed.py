@@ -37,7 +37,8 @@ class Command(BaseCommand):
             admin = self._seed_admin()
             UserRole.objects.get_or_create(user=admin, role=roles["admin"])
             self.stdout.write(catalog_seed())
-            manager = self._seed_user("manager@example.com", "Demo Manager")
+            # Staff: managers also work in the Django admin and restore from the trash.
+            manager = self._seed_user("manager@example.com", "Demo Manager", is_staff=True)
             if manager is not None:
                 UserRole.objects.get_or_create(user=manager, role=roles["manager"])
 
@@ -61,12 +62,12 @@ class Command(BaseCommand):
             ]
         )
 
-    def _seed_user(self, email: str, name: str) -> User | None:
+    def _seed_user(self, email: str, name: str, *, is_staff: bool = False) -> User | None:
         """A demo user created once; its password goes to the credentials file too."""
         if User.objects.filter(email=email).exists():
             return None
         password = secrets.token_urlsafe(12)
-        user = User.objects.create_user(email, password, name=name)
+        user = User.objects.create_user(email, password, name=name, is_staff=is_staff)
         path = settings.BASE_DIR / CREDENTIALS_FILE
         with path.open("a") as handle:
             handle.write(f"{email} {password}\n")
