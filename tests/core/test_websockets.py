@@ -35,8 +35,9 @@ def access(user: Any, lifetime: timedelta | None = None) -> str:
 async def connect(path: str, **kwargs: Any) -> tuple[WebsocketCommunicator, bool, Any]:
     communicator = WebsocketCommunicator(application, path, **kwargs)
     connected, detail = await communicator.connect()
-    if not connected:
-        await communicator.wait()  # let the refused application finish (and free its thread)
+    if not connected:  # the server closed it: say goodbye so the application ends by itself
+        await communicator.send_input({"type": "websocket.disconnect", "code": detail})
+        await communicator.wait()
     return communicator, connected, detail
 
 
