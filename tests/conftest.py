@@ -109,3 +109,12 @@ def logs() -> Iterator[LogCapture]:
     yield capture
     root.removeHandler(handler)
     root.setLevel(previous_level)
+
+
+@pytest.fixture
+def frozen_throttle_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the throttles' clock mid-window: fixed windows reset on the minute, so a burst
+    straddling a boundary may legitimately get twice the limit; tests assert one window."""
+    from apps.core.throttles import AtomicWindowThrottle
+
+    monkeypatch.setattr(AtomicWindowThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))

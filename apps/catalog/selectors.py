@@ -5,19 +5,27 @@ from typing import Any
 
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, Value
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from apps.catalog.models import Banner, Category, Product
 
-FINAL_PRICE = ExpressionWrapper(
-    F("price") * (Value(100) - F("discount_percent")) / Value(Decimal("100")),
+# Multiplying by 0.01 (not dividing by 100) keeps the arithmetic decimal on SQLite too, where
+# a whole price is stored as an integer and `/ 100` would be integer division.
+FINAL_PRICE = Round(
+    ExpressionWrapper(
+        F("price") * (Value(100) - F("discount_percent")) * Value(Decimal("0.01")),
+        output_field=DecimalField(max_digits=14, decimal_places=4),
+    ),
+    2,
     output_field=DecimalField(max_digits=14, decimal_places=2),
 )
 
 
-def category_list() -> models.QuerySet[Category]:
-    """Live categories in tree order (parent ids included, no join)."""
-    return Category.objects.order_by("sort_order", "name")
+def category_list(*, public: bool = False) -> models.QuerySet[Category]:
+    """Live categories in tree order; the public sees only active ones."""
+    queryset = Category.objects.order_by("sort_order", "name")
+    return queryset.filter(is_active=True) if public else queryset
 
 
 def category_descendant_ids(*, root_ids: list[Any]) -> set[Any]:
@@ -34,25 +42,46 @@ def category_descendant_ids(*, root_ids: list[Any]) -> set[Any]:
     return found
 
 
-def product_list() -> models.QuerySet[Product]:
-    """Products for lists: category joined, tags prefetched, final price computed in the
-    database, the long description left out."""
-    return (
-        Product.objects.select_related("category")
-        .prefetch_related("tags")
-        .annotate(final_price=FINAL_PRICE)
-        .defer("description")
-        .order_by("-created_at")
-    )
-
-
-def product_detail() -> models.QuerySet[Product]:
-    """Products for one object: as the list, with the description."""
-    return (
+def _products(*, public: bool) -> models.QuerySet[Product]:
+    """Products with their category and tags and the final price; the public sees only
+    active products of active categories."""
+    queryset = (
         Product.objects.select_related("category")
         .prefetch_related("tags")
         .annotate(final_price=FINAL_PRICE)
     )
+    if public:
+        queryset = queryset.filter(is_active=True, category__is_active=True)
+    return queryset
+
+
+def product_list(*, public: bool = False) -> models.QuerySet[Product]:
+    """Products for lists: the long description left out, newest first."""
+    return _products(public=public).defer("description").order_by("-created_at")
+
+
+def product_detail(*, public: bool = False) -> models.QuerySet[Product]:
+    """Products for one object, with the description."""
+    return _products(public=public)
+
+
+def banner_next_change(*, now: Any = None) -> Any:
+    """The next moment the set of active banners changes (a start or an end), if any."""
+    moment = now or timezone.now()
+    starts = (
+        Banner.objects.filter(starts_at__gt=moment)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    ends = (
+        Banner.objects.filter(ends_at__gt=moment)
+        .order_by("ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    candidates = [value for value in (starts, ends) if value is not None]
+    return min(candidates) if candidates else None
 
 
 def banner_list_active(*, now: Any = None) -> models.QuerySet[Banner]:

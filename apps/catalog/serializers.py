@@ -18,12 +18,24 @@ class CategorySerializer(AppReadOnlyModelSerializer):
         fields = ("id", "name", "slug", "parent", "sort_order", "is_active")
 
 
+CYCLE_MESSAGE = "A category cannot be its own parent or sit below one of its sub-categories."
+
+
 class CategoryWriteSerializer(AppWriteOnlyModelSerializer):
-    """Create or change a category."""
+    """Create or change a category (the tree may not loop)."""
 
     class Meta:
         model = Category
         fields = ("name", "slug", "parent", "sort_order", "is_active")
+
+    def validate_parent(self, parent: Category | None) -> Category | None:
+        """Refuse the category itself or anything below it as its parent."""
+        from apps.catalog.selectors import category_descendant_ids
+
+        below = category_descendant_ids(root_ids=[self.instance.pk]) if self.instance else set()
+        if parent is not None and parent.pk in below:
+            raise serializers.ValidationError(CYCLE_MESSAGE)
+        return parent
 
 
 class ProductListSerializer(AppReadOnlyModelSerializer):

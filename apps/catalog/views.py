@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from apps.catalog.filters import ProductFilter
 from apps.catalog.models import Product
 from apps.catalog.selectors import (
     banner_list,
     banner_list_active,
+    banner_next_change,
     category_list,
     product_detail,
     product_list,
@@ -22,14 +24,37 @@ from apps.catalog.serializers import (
     ProductListSerializer,
     ProductWriteSerializer,
 )
+from apps.catalog.services import category_soft_delete
+from apps.core.rbac import user_permission_scope
 from apps.core.uploads import IMAGE_TYPES
 from apps.core.views.generic import AppModelViewSet
 from apps.core.views.uploads import get_upload_api_view
 
 PUBLIC_READS = ("list", "retrieve")
+BANNER_CACHE_MAX_SECONDS = 60
 
 
-class CategoryViewSet(AppModelViewSet):
+class CatalogReadsMixin:
+    """Public reads show active rows only; editors (the feature's `update` flag) see all, and
+    their cached answers are kept apart from the public's."""
+
+    def is_editor(self) -> bool:
+        """True for callers who may change this feature's rows."""
+        user = self.request.user  # type: ignore[attr-defined]
+        if not user.is_authenticated:
+            return False
+        feature = self.feature  # type: ignore[attr-defined]
+        return bool(
+            user.is_superuser
+            or user_permission_scope(user=user, feature=feature, flag="update") is not None
+        )
+
+    def cache_audience(self) -> str:
+        """Editors and the public get separate cache entries."""
+        return "editors" if self.is_editor() else "public"
+
+
+class CategoryViewSet(CatalogReadsMixin, AppModelViewSet):
     """Categories: anyone may browse; `catalog.categories` to edit."""
 
     feature = "catalog.categories"
@@ -39,11 +64,18 @@ class CategoryViewSet(AppModelViewSet):
     search_fields = ("name",)
     ordering_fields = ("sort_order", "name")
     cache_responses = True
-    cache_shared = True
     etag = True
 
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        """Active categories for the public, all for editors."""
+        return category_list(public=not self.is_editor())
 
-class ProductViewSet(AppModelViewSet):
+    def perform_destroy(self, instance: Any) -> None:
+        """Refused (409) while live products or sub-categories depend on it."""
+        category_soft_delete(category=instance, actor=self.request.user)
+
+
+class ProductViewSet(CatalogReadsMixin, AppModelViewSet):
     """Products: anyone may browse and filter; `catalog.products` to edit (bulk included)."""
 
     feature = "catalog.products"
@@ -58,15 +90,17 @@ class ProductViewSet(AppModelViewSet):
     search_fields = ("name", "sku")
     ordering_fields = ("price", "final_price", "name", "created_at")
     cache_responses = True
-    cache_shared = True
     etag = True
 
     def get_base_queryset(self) -> models.QuerySet[Any]:
-        """Lists leave the description out."""
-        return product_list() if self.action == "list" else product_detail()
+        """Lists leave the description out; the public sees active products only."""
+        public = not self.is_editor()
+        return (
+            product_list(public=public) if self.action == "list" else product_detail(public=public)
+        )
 
 
-class BannerViewSet(AppModelViewSet):
+class BannerViewSet(CatalogReadsMixin, AppModelViewSet):
     """Banners: the public list holds those active now; `catalog.banners` to edit."""
 
     feature = "catalog.banners"
@@ -74,13 +108,19 @@ class BannerViewSet(AppModelViewSet):
     queryset = banner_list()
     serializer_classes = {"retrieve": BannerSerializer, "write": BannerWriteSerializer}
     cache_responses = True
-    cache_shared = True
-    cache_timeout = 60  # "active now" moves with the clock
     etag = True
 
     def get_base_queryset(self) -> models.QuerySet[Any]:
         """The list shows banners active now; one banner is readable by id regardless."""
         return banner_list_active() if self.action == "list" else banner_list()
+
+    def get_cache_timeout(self) -> int:
+        """Until the next banner starts or ends (at most a minute): never past a boundary."""
+        upcoming = banner_next_change()
+        if upcoming is None:
+            return BANNER_CACHE_MAX_SECONDS
+        seconds = int((upcoming - timezone.now()).total_seconds())
+        return max(0, min(BANNER_CACHE_MAX_SECONDS, seconds))
 
 
 ProductImageUploadAPIView = get_upload_api_view(

@@ -85,6 +85,27 @@ class AllowAdminOnly(BasePermission):
         return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
 
 
+class AllowTrashAccess(BasePermission):
+    """Staff, or a user whose roles grant `delete` with scope `all` on the feature of the
+    model named by the request (`?model=` or the URL): they may see and restore what they
+    could delete, and nothing else."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """Staff, or the model's feature grants delete over all rows."""
+        from apps.core.rbac_services import model_features
+
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_staff or user.is_superuser:
+            return True
+        label = (view.kwargs.get("model") or request.query_params.get("model") or "").lower()
+        feature = model_features().get(label)
+        if feature is None:
+            return False
+        return user_permission_scope(user=user, feature=feature, flag="delete") == "all"
+
+
 class AllowSuperuserOnly(BasePermission):
     """Superusers only (irreversible operations such as purging from the trash)."""
 

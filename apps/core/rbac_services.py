@@ -114,6 +114,21 @@ def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
     return found
 
 
+def model_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
+    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset."""
+    found: dict[str, str] = {}
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            found.update(model_features(pattern.url_patterns))
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None)
+            queryset = getattr(view, "queryset", None)
+            code = getattr(view, "feature", None)
+            if code and queryset is not None:
+                found.setdefault(queryset.model._meta.label_lower, code)
+    return found
+
+
 def features_sync() -> dict[str, list[str]]:
     """Create features that views declare and soft-delete those no view declares any more."""
     declared = declared_features()

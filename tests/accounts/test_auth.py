@@ -140,6 +140,7 @@ def test_login_missing_fields_is_400(api_client: APIClient) -> None:
     assert_error(response, 400, "required", "password")
 
 
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_sixth_login_attempt_in_a_minute_is_429(api_client: APIClient, user: User) -> None:
     for _ in range(5):
         login(api_client, user.email)
@@ -150,6 +151,7 @@ def test_sixth_login_attempt_in_a_minute_is_429(api_client: APIClient, user: Use
     assert int(response["Retry-After"]) > 0
 
 
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_forged_forwarded_for_does_not_reset_the_login_limit(
     api_client: APIClient, user: User
 ) -> None:
@@ -160,6 +162,7 @@ def test_forged_forwarded_for_does_not_reset_the_login_limit(
     assert_error(response, 429, "throttled")
 
 
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_behind_one_trusted_proxy_the_client_is_the_last_forwarded_hop(
     api_client: APIClient, user: User, settings
 ) -> None:
@@ -245,6 +248,7 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_win(live_server, user
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_parallel_logins_cannot_pass_the_login_limit(live_server, user: User) -> None:
     """Twenty wrong-password logins at once from one address: exactly five are checked."""
     statuses = post_in_parallel(

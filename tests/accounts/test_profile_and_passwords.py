@@ -254,6 +254,7 @@ def test_reset_for_inactive_user_sends_nothing(request_reset) -> None:
     assert mail.outbox == []
 
 
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_reset_is_throttled_per_client(api_client: APIClient, user: User) -> None:
     for _ in range(5):
         api_client.post(RESET, {"email": user.email}, format="json")

@@ -167,6 +167,7 @@ def test_non_api_404_stays_html(api_client: APIClient) -> None:
     assert not response["Content-Type"].startswith("application/json")
 
 
+@pytest.mark.usefixtures("frozen_throttle_clock")
 def test_throttled_is_429_with_retry_after(api_client: APIClient) -> None:
     payload = {"email": "nobody@example.com", "password": "wrong-password"}
     for _ in range(5):

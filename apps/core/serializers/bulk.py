@@ -253,10 +253,13 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
             through = getattr(self.model, field.name).through
             source = field.m2m_field_name()
             target = field.m2m_reverse_field_name()
-            rows = [
-                through(**{f"{source}_id": obj.pk, f"{target}_id": related.pk})
+            pairs = {
+                (obj.pk, related.pk)
                 for obj, item in zip(objects, values, strict=True)
                 for related in item.get(field.name, [])
+            }  # a repeated id in one item is one link, as `.set()` would make it
+            rows = [
+                through(**{f"{source}_id": a, f"{target}_id": b}) for a, b in sorted(pairs, key=str)
             ]
             if rows:
                 through.objects.bulk_create(rows)

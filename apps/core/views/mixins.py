@@ -315,10 +315,15 @@ class CachedResponseMixin(_ModelViewBase):
             meta = {**hit.get("meta", {}), "trace_id": get_trace_id()}
             return Response({**hit, "meta": meta}, headers={"X-Cache": "hit"})
         response = compute()
-        if response.status_code == status.HTTP_200_OK:
-            cache.set(key, response.data, timeout=self.cache_timeout)
+        timeout = self.get_cache_timeout()
+        if response.status_code == status.HTTP_200_OK and timeout > 0:
+            cache.set(key, response.data, timeout=timeout)
             response["X-Cache"] = "miss"
         return response
+
+    def get_cache_timeout(self) -> int:
+        """Seconds an answer may be cached (override when the answer moves with the clock)."""
+        return self.cache_timeout
 
     def response_cache_key(self) -> str:
         """What changes the answer: path, query, audience, namespace versions."""

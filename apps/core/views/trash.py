@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.pagination import AppPageNumberPagination
-from apps.core.permissions import AllowAdminOnly, AllowSuperuserOnly
+from apps.core.permissions import AllowSuperuserOnly, AllowTrashAccess
 from apps.core.selectors import trash_get, trash_list, trash_model_get
 from apps.core.serializers.core import TrashItemSerializer
 from apps.core.services import object_purge, object_restore
@@ -21,7 +21,7 @@ PURGED_MESSAGE = "Deleted permanently."
 class TrashListAPIView(AppAPIView):
     """`GET /trash/?model=app_label.model`: the model's soft-deleted rows, paged."""
 
-    permission_classes = (AllowAdminOnly,)
+    permission_classes = (AllowTrashAccess,)
 
     @extend_schema(
         tags=TAGS,
@@ -40,7 +40,7 @@ class TrashListAPIView(AppAPIView):
 class TrashRestoreAPIView(AppAPIView):
     """`POST /trash/{model}/{id}/restore/`: bring a row back (409 if its unique slot is taken)."""
 
-    permission_classes = (AllowAdminOnly,)
+    permission_classes = (AllowTrashAccess,)
 
     @extend_schema(tags=TAGS, request=None, responses={200: TrashItemSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

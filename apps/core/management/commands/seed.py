@@ -37,8 +37,8 @@ class Command(BaseCommand):
             admin = self._seed_admin()
             UserRole.objects.get_or_create(user=admin, role=roles["admin"])
             self.stdout.write(catalog_seed())
-            # Staff: managers also work in the Django admin and restore from the trash.
-            manager = self._seed_user("manager@example.com", "Demo Manager", is_staff=True)
+            # Not staff: the manager restores catalog rows through the feature's delete flag.
+            manager = self._seed_user("manager@example.com", "Demo Manager")
             if manager is not None:
                 UserRole.objects.get_or_create(user=manager, role=roles["manager"])
 
