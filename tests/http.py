@@ -24,6 +24,37 @@ def post_json(url: str, payload: Any, headers: dict[str, str] | None = None) -> 
         return error.code, json.loads(error.read())
 
 
+def request_json(
+    url: str, payload: Any, *, method: str, headers: dict[str, str] | None = None
+) -> int:
+    """Send `payload` as JSON with `method`; the status, for success and error alike."""
+    request = urllib.request.Request(  # noqa: S310 - the URL is the test's own live server
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def patch_in_parallel(
+    url: str, payloads: list[Any], *, headers: dict[str, str] | None = None
+) -> list[int]:
+    """PATCH each payload from its own thread, all released together; their statuses."""
+    barrier = threading.Barrier(len(payloads))
+
+    def fire(payload: Any) -> int:
+        barrier.wait(timeout=30)
+        return request_json(url, payload, method="PATCH", headers=headers)
+
+    with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
+        return list(pool.map(fire, payloads))
+
+
 def post_in_parallel(
     url: str, payload: Any, *, parallel: int, headers: dict[str, str] | None = None
 ) -> list[int]:

@@ -15,6 +15,7 @@ from tests import api_cases as api
 from tests.catalog import factories as f
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
+from tests.http import patch_in_parallel
 
 pytestmark = pytest.mark.django_db
 PRODUCTS = "/api/v1/catalog/products/"
@@ -226,30 +227,14 @@ def test_the_product_image_refuses_svg_even_named_png(manager: Any) -> None:
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_updates_with_one_version_give_one_200_and_one_409(live_server: Any) -> None:
-    import json
-    import threading
-    import urllib.request
-    from concurrent.futures import ThreadPoolExecutor
-
     manager = UserFactory()
     api.grant(manager, "catalog.products")
     product = f.product()
     url = f"{live_server.url}{PRODUCTS}{product.pk}/"
-    headers = {"Content-Type": "application/json", "Authorization": api.bearer(manager)}
-    barrier = threading.Barrier(2)
-
-    def patch(stock: int) -> int:
-        body = json.dumps({"version": 1, "stock": stock}).encode()
-        request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")  # noqa: S310
-        barrier.wait(timeout=30)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        statuses = sorted(pool.map(patch, (7, 8)))
+    payloads = [{"version": 1, "stock": 7}, {"version": 1, "stock": 8}]
+    statuses = sorted(
+        patch_in_parallel(url, payloads, headers={"Authorization": api.bearer(manager)})
+    )
     assert statuses == [200, 409]
     assert Product.objects.get(pk=product.pk).version == 2
 

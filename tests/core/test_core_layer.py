@@ -19,6 +19,7 @@ from apps.core.views.generic import AppModelViewSet
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
+from tests.http import patch_in_parallel
 from tests.testapp.models import Note, Tag
 from tests.testapp.serializers import NoteSerializer
 
@@ -148,29 +149,12 @@ def test_a_race_past_the_validator_becomes_409_naming_the_field(
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_updates_with_one_version_let_exactly_one_win(live_server: Any) -> None:
     """Eight clients PATCH the same note with the same version on PostgreSQL."""
-    import threading
-    import urllib.request
-    from concurrent.futures import ThreadPoolExecutor
-
     writer = UserFactory()
     api.grant(writer, "testapp.notes")
     target = note(writer)
     url = f"{live_server.url}{NOTES}{target.pk}/"
-    headers = {"Content-Type": "application/json", "Authorization": api.bearer(writer)}
-    barrier = threading.Barrier(8)
-
-    def patch(priority: int) -> int:
-        body = f'{{"version": 1, "priority": {priority % 6}}}'.encode()
-        request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")  # noqa: S310
-        barrier.wait(timeout=30)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(patch, range(8)))
+    payloads = [{"version": 1, "priority": n % 6} for n in range(8)]
+    statuses = patch_in_parallel(url, payloads, headers={"Authorization": api.bearer(writer)})
     assert sorted(statuses) == [200] + [409] * 7, statuses
     assert Note.objects.get(pk=target.pk).version == 2
     assert AuditLog.objects.filter(object_id=str(target.pk), action="update").count() == 1

@@ -87,7 +87,7 @@ class AppViewMixin:
 if TYPE_CHECKING:  # what the model mixins expect of the class they are mixed into
 
     class _APIViewBase(APIView):
-        pass
+        """What ActorContextMixin and IdempotencyMixin are mixed into."""
 
     class _ModelViewBase(AppViewMixin, GenericViewSet):
         paginator: Any
