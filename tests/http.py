@@ -9,23 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
-def post_json(url: str, payload: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """POST `payload` as JSON; returns (status, parsed body) for success and error alike."""
-    request = urllib.request.Request(  # noqa: S310 - the URL is the test's own live server
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", **(headers or {})},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def request_json(
-    url: str, payload: Any, *, method: str, headers: dict[str, str] | None = None
+def send_json(
+    url: str, payload: Any, *, method: str = "POST", headers: dict[str, str] | None = None
 ) -> int:
     """Send `payload` as JSON with `method`; the status, for success and error alike."""
     request = urllib.request.Request(  # noqa: S310 - the URL is the test's own live server
@@ -49,7 +34,7 @@ def patch_in_parallel(
 
     def fire(payload: Any) -> int:
         barrier.wait(timeout=30)
-        return request_json(url, payload, method="PATCH", headers=headers)
+        return send_json(url, payload, method="PATCH", headers=headers)
 
     with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
         return list(pool.map(fire, payloads))
@@ -63,7 +48,7 @@ def post_in_parallel(
 
     def fire() -> int:
         barrier.wait(timeout=30)
-        return post_json(url, payload, headers)[0]
+        return send_json(url, payload, headers=headers)
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         return list(pool.map(lambda _: fire(), range(parallel)))

@@ -31,3 +31,14 @@ def test_every_env_variable_read_by_settings_is_documented() -> None:
     documented = (ROOT / ".env.example").read_text()
     missing = sorted(name for name in read if name not in documented)
     assert not missing, f"add to .env.example: {missing}"
+
+
+def test_the_image_build_sets_every_variable_production_requires() -> None:
+    """collectstatic runs under production settings at build time; each variable they refuse
+    to start without must be set there (tests/core/test_settings.py lists them)."""
+    from tests.core.test_settings import PRODUCTION_REQUIRED
+
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    build_step = dockerfile.split("manage.py collectstatic")[0].rsplit("RUN ", 1)[1]
+    missing = [name for name in PRODUCTION_REQUIRED if f"{name}=" not in build_step]
+    assert not missing, f"set these before collectstatic in docker/Dockerfile: {missing}"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 
 T = TypeVar("T")
@@ -64,7 +65,7 @@ def queryset_namespaces(queryset: Any) -> tuple[str, ...]:
         for part in str(path).split("__"):
             try:
                 current = current._meta.get_field(part).related_model
-            except Exception:  # noqa: BLE001 - a lookup that is not a field: stop there
+            except FieldDoesNotExist:  # a lookup that is not a field: stop there
                 break
             if current is None:
                 break

@@ -1,6 +1,7 @@
 """RBAC services: roles with their permissions, a user's roles, features synced from views."""
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, cast
 
 from django.db import transaction
@@ -17,21 +18,24 @@ DUPLICATE_FEATURE_MESSAGE = "Feature {code} is listed more than once."
 PERMISSION_FIELDS = ("can_create", "can_retrieve", "can_update", "can_delete", "scope")
 
 
-def _set_permissions(role: Role, permissions: Iterable[dict[str, Any]]) -> None:
-    """Replace the role's permissions with `permissions` (each names its `feature`)."""
-    rows = list(permissions)
+def duplicate_feature_errors(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """`{index: {"feature": [...]}}` for each permission naming a feature already listed."""
     seen: set[str] = set()
+    errors: dict[str, Any] = {}
     for index, row in enumerate(rows):
         code = row["feature"].code
         if code in seen:
-            raise ValidationError(
-                {
-                    "permissions": {
-                        str(index): {"feature": [DUPLICATE_FEATURE_MESSAGE.format(code=code)]}
-                    }
-                }
-            )
+            errors[str(index)] = {"feature": [DUPLICATE_FEATURE_MESSAGE.format(code=code)]}
         seen.add(code)
+    return errors
+
+
+def _set_permissions(role: Role, permissions: Iterable[dict[str, Any]]) -> None:
+    """Replace the role's permissions with `permissions` (each feature at most once)."""
+    rows = list(permissions)
+    errors = duplicate_feature_errors(rows)
+    if errors:
+        raise ValidationError({"permissions": errors})
     # Join rows are replaced for good (the role's audit row records the change).
     cast(SoftDeleteQuerySet, RolePermission.all_objects.filter(role=role)).hard_delete()
     RolePermission.objects.bulk_create(
@@ -114,12 +118,24 @@ def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
     return found
 
 
-def model_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
-    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset."""
+def model_features() -> dict[str, str]:
+    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset
+    (walked once per URLconf: it does not change while the process runs)."""
+    return _model_features(get_resolver())
+
+
+@lru_cache(maxsize=4)
+def _model_features(resolver: URLResolver) -> dict[str, str]:
+    """The walk behind model_features, cached per resolver."""
+    return _model_features_in(resolver.url_patterns)
+
+
+def _model_features_in(patterns: Iterable[Any]) -> dict[str, str]:
+    """`{model: feature}` below `patterns`."""
     found: dict[str, str] = {}
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+    for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            found.update(model_features(pattern.url_patterns))
+            found.update(_model_features_in(pattern.url_patterns))
         elif isinstance(pattern, URLPattern):
             view = getattr(pattern.callback, "cls", None)
             queryset = getattr(view, "queryset", None)

@@ -444,3 +444,49 @@ def test_admin_changes_are_audited_with_the_admin_as_actor(admin_client: Client)
     assert row.actor.email == "boss@example.com"
     assert row.user_agent == "admin-browser"
     assert row.ip == "127.0.0.1"
+
+
+def test_models_declaring_per_row_signals_are_saved_one_by_one_in_bulk(monkeypatch: Any) -> None:
+    from django.db.models.signals import post_save
+
+    editor = UserFactory()
+    api.grant(editor, "testapp.tags")
+    monkeypatch.setattr(Tag, "bulk_per_row_signals", True)
+    saved: list[str] = []
+
+    def record(sender: Any, instance: Tag, created: bool, **kwargs: Any) -> None:
+        saved.append(instance.name)
+
+    post_save.connect(record, sender=Tag)
+    try:
+        payload = [{"name": "s1"}, {"name": "s2"}, {"name": "s3"}]
+        assert_envelope(api.client_for(editor).post(TAGS, payload, format="json"), 201)
+    finally:
+        post_save.disconnect(record, sender=Tag)
+    assert saved == ["s1", "s2", "s3"]
+    assert AuditLog.objects.filter(model="testapp.tag", action="create").count() == 3
+
+
+def test_bulk_validation_resolves_slug_relations_with_one_query_for_any_size() -> None:
+    from apps.core.serializers.base import AppWriteOnlyModelSerializer
+
+    class NoteByTagName(AppWriteOnlyModelSerializer):
+        tags = serializers.SlugRelatedField(
+            slug_field="name", many=True, queryset=Tag.objects.all()
+        )
+
+        class Meta:
+            model = Note
+            fields = ("title", "tags")
+
+    Tag.objects.create(name="known")
+    counts = []
+    for size in (2, 40):
+        items = [{"title": f"t{size}-{i}", "tags": ["known"]} for i in range(size)]
+        items[1]["tags"] = ["unknown"]
+        serializer = NoteByTagName(data=items, many=True)
+        with CaptureQueriesContext(connection) as queries:
+            assert not serializer.is_valid()
+        counts.append(len(queries))
+        assert serializer.errors[1]["tags"][0].code == "does_not_exist"
+    assert counts[0] == counts[1]

@@ -223,3 +223,11 @@ def test_cors_refuses_an_unlisted_origin(api_client: APIClient, settings) -> Non
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
     response = api_client.get("/health/live/", HTTP_ORIGIN="https://evil.example.org")
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_a_body_over_the_configured_size_is_an_enveloped_413(
+    api_client: APIClient, settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    payload = {"note": "x", "items": [{"quantity": 1}] * 50}
+    assert_error(api_client.post(PROBE, payload, format="json"), 413, "payload_too_large")

@@ -170,3 +170,11 @@ def test_twenty_parallel_requests_with_one_key_execute_once(live_server: Any) ->
     assert IdempotencyRecord.objects.count() == 1
     assert statuses.count(201) >= 1
     assert set(statuses) <= {201, 409}, statuses
+
+
+def test_a_key_longer_than_255_characters_is_refused(writer: Any) -> None:
+    body = assert_error(
+        post(writer, {"title": "long"}, key="k" * 256), 400, "idempotency_key_required"
+    )
+    assert "at most 255" in body["message"]
+    assert not Note.objects.exists()

@@ -12,6 +12,14 @@ from django.conf import settings
 from config.settings import base
 
 ROOT = Path(__file__).resolve().parents[2]
+# What config.settings.production refuses to start without.
+PRODUCTION_REQUIRED = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "FIELD_ENCRYPTION_KEYS",
+    "EMAIL_BACKEND",
+    "PASSWORD_RESET_URL",
+)
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "AWS_STORAGE_BUCKET_NAME")
 
 
@@ -50,10 +58,7 @@ def test_time_is_utc_and_argon2_hashes_first() -> None:
     assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
-@pytest.mark.parametrize(
-    "missing",
-    ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "EMAIL_BACKEND", "PASSWORD_RESET_URL"],
-)
+@pytest.mark.parametrize("missing", PRODUCTION_REQUIRED)
 def test_production_refuses_to_start_without(missing: str) -> None:
     result = run_manage("check", **production_env(**{missing: ""}))
     assert result.returncode != 0

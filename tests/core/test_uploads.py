@@ -383,3 +383,13 @@ def test_the_factory_view_documents_a_multipart_file_and_the_envelope() -> None:
     assert {"200", "401", "403", "404", "413", "415"} <= set(operation["responses"])
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ok.endswith("Envelope")
+
+
+def test_a_local_upload_over_the_presigned_limit_is_413_and_not_stored(
+    owner: Any, note: Note
+) -> None:
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    big = SimpleUploadedFile("big.png", PNG + bytes(300 * 1024))  # the target allows 0.2 MB
+    response = api.client_for(None).post(data["url"], {"file": big}, format="multipart")
+    assert_error(response, 413, "file_too_large")
+    assert not default_storage.exists(upload_token_read(data["upload_token"])["key"])

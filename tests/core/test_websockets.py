@@ -174,3 +174,33 @@ async def test_a_revoked_access_token_is_closed_with_4401() -> None:
     await sync_to_async(access_token_revoke)(jti=token["jti"], expires_at=token["exp"])
     _, connected, code = await connect(f"{PATH}?token={token}")
     assert (connected, code) == (False, CLOSE_UNAUTHORIZED)
+
+
+async def test_notify_on_commit_sends_after_commit_and_never_for_a_rollback() -> None:
+    import asyncio
+
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    from apps.core.ws.consumers import user_group
+    from apps.core.ws.notify import notify_user_on_commit
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(user_group("u-1"), channel)
+
+    def rolled_back() -> None:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notify_user_on_commit("u-1", "order.paid", {"n": 1})
+            raise RuntimeError("rolled back")
+
+    def committed() -> None:
+        with transaction.atomic():
+            notify_user_on_commit("u-1", "order.paid", {"n": 2})
+
+    await sync_to_async(rolled_back)()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0.3)
+    await sync_to_async(committed)()
+    message = await asyncio.wait_for(layer.receive(channel), 2)
+    assert (message["event"], message["payload"]) == ("order.paid", {"n": 2})

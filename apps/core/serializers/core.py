@@ -58,14 +58,10 @@ class RoleWriteSerializer(AppWriteOnlyModelSerializer):
     permissions = RolePermissionInputSerializer(many=True, required=False)
 
     def validate_permissions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each feature at most once."""
-        seen: set[str] = set()
-        errors: dict[str, Any] = {}
-        for index, row in enumerate(value):
-            code = row["feature"].code
-            if code in seen:
-                errors[str(index)] = {"feature": [f"Feature {code} is listed more than once."]}
-            seen.add(code)
+        """Each feature at most once (checked here too, so bulk errors carry the item index)."""
+        from apps.core.rbac_services import duplicate_feature_errors
+
+        errors = duplicate_feature_errors(value)
         if errors:
             raise serializers.ValidationError(errors)
         return value

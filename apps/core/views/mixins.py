@@ -37,8 +37,7 @@ from apps.core.idempotency import (
     idempotency_store,
 )
 from apps.core.models.idempotency import IdempotencyRecord
-from apps.core.permissions import HasFeaturePermission, required_flag
-from apps.core.rbac import user_permission_scope
+from apps.core.permissions import HasFeaturePermission, queryset_for_flag, required_flag
 from apps.core.services import object_soft_delete
 from apps.core.tracing import get_trace_id
 
@@ -46,9 +45,6 @@ NOT_A_LIST_MESSAGE = "Expected a list of items."
 MISSING_SERIALIZER_MESSAGE = (
     "{view} has no serializer for action '{action}'; declare serializer_classes = "
     "{{'{action}': SomeSerializer}} or serializer_class."
-)
-MISSING_OWNER_MESSAGE = (
-    "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
 )
 
 
@@ -269,18 +265,18 @@ class FeatureScopeMixin(_ModelViewBase):
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filter by owner when the caller's scope for this action is `own`."""
-        request: Request = self.request
-        user = request.user
-        if getattr(self, "action", None) in self.public_actions or not user.is_authenticated:
+        user = self.request.user
+        public = getattr(self, "action", None) in self.public_actions
+        if public or not user.is_authenticated or self.feature is None:
             return queryset
-        if user.is_superuser or self.feature is None:
-            return queryset
-        scope = user_permission_scope(user=user, feature=self.feature, flag=required_flag(self))
-        if scope == "all":
-            return queryset
-        if self.owner_field is None:
-            raise ImproperlyConfigured(MISSING_OWNER_MESSAGE.format(view=type(self).__name__))
-        return queryset.filter(**{self.owner_field: user})
+        return queryset_for_flag(
+            queryset,
+            user=user,
+            feature=self.feature,
+            flag=required_flag(self),
+            owner_field=self.owner_field,
+            who=type(self).__name__,
+        )
 
     def owner_kwargs(self) -> dict[str, Any]:
         """`{owner_field: user}` for creates, when the owner is a direct field of the model."""

@@ -17,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.openapi import ErrorEnvelopeSerializer
-from apps.core.permissions import HasFeaturePermission
-from apps.core.rbac import user_permission_scope
+from apps.core.permissions import HasFeaturePermission, queryset_for_flag
 from apps.core.serializers.base import AppSerializer
 from apps.core.services import object_file_attach
 from apps.core.uploads import (
@@ -59,15 +58,14 @@ def _file_url(instance: Any, field_name: str) -> str | None:
 
 def _reachable(target: UploadTarget, user: Any, object_id: Any) -> models.Model:
     """The target object when the user may update it (404 when out of scope, 403 without)."""
-    queryset = target.model._default_manager.all()
-    if not user.is_superuser:
-        scope = user_permission_scope(user=user, feature=target.feature, flag="update")
-        if scope is None:
-            raise PermissionDenied
-        if scope != "all":
-            if target.owner_field is None:
-                raise NotFound
-            queryset = queryset.filter(**{target.owner_field: user})
+    queryset = queryset_for_flag(
+        target.model._default_manager.all(),
+        user=user,
+        feature=target.feature,
+        flag="update",
+        owner_field=target.owner_field,
+        who=target.label,
+    )
     try:
         return get_object_or_404(queryset, pk=object_id)
     except (ValueError, TypeError, serializers.ValidationError) as exc:

@@ -20,7 +20,6 @@ class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
     """Authenticated JSON consumer: refuses anonymous connections with 4401 before accepting,
     and closes with 4401 when the access token expires while the socket is open."""
 
-    groups_for_user: bool = False
     _expiry: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
