@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.views.health import LivenessAPIView, ReadinessAPIView
+from apps.core.api.health import LivenessAPIView, ReadinessAPIView
 
 api_v1 = [
     path("auth/", include("apps.accounts.urls")),
     path("catalog/", include("apps.catalog.urls")),
-    path("", include("apps.core.urls")),
+    path("", include("apps.core.api.urls")),
 ]
 
 urlpatterns = [

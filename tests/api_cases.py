@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.core.audit import model_label
+from apps.core.audit.writer import model_label
 from apps.core.models import AuditLog, Feature, PermissionScope, Role, RolePermission, UserRole
 from tests.conftest import bearer
 from tests.envelope import assert_envelope, assert_error

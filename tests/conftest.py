@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
-from apps.core.logging import build_formatter
+from apps.core.platform.logging import build_formatter
 from tests.factories import UserFactory
 
 SERVICES_SKIP_REASON = (
@@ -115,6 +115,6 @@ def logs() -> Iterator[LogCapture]:
 def frozen_throttle_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pin the throttles' clock mid-window: fixed windows reset on the minute, so a burst
     straddling a boundary may legitimately get twice the limit; tests assert one window."""
-    from apps.core.throttles import AtomicWindowThrottle
+    from apps.core.http.throttles import AtomicWindowThrottle
 
     monkeypatch.setattr(AtomicWindowThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))

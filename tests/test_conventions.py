@@ -14,8 +14,8 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 import tests
+from apps.core.http.views import AppViewMixin
 from apps.core.models import BaseModel
-from apps.core.views.generic import AppViewMixin
 from tests.api_cases import ENDPOINT_TEST_CLASSES
 
 # Third-party views that serve no JSON envelope by design (DESIGN.md: not wrapped).
@@ -67,7 +67,7 @@ def test_every_view_declares_a_feature_or_permissions() -> None:
             "permission_classes" in vars(klass)
             for klass in view.__mro__
             if klass.__module__.startswith(("apps.", "tests."))
-            and klass.__module__ != "apps.core.views.mixins"
+            and klass.__module__ != "apps.core.http.mixins"
         )
         if not declares:
             offenders.append(route)
@@ -95,8 +95,8 @@ def test_every_project_model_inherits_base_model() -> None:
 def test_the_url_walk_sees_every_kind_of_view() -> None:
     """Guards the checks above against walking nothing."""
     from apps.accounts.views import LoginAPIView
-    from apps.core.views.rbac import RoleViewSet
-    from apps.core.views.trash import TrashPurgeAPIView
+    from apps.core.api.rbac import RoleViewSet
+    from apps.core.api.trash import TrashPurgeAPIView
 
     views = project_views()
     assert {LoginAPIView, RoleViewSet, TrashPurgeAPIView} <= set(views)

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apps.core.fields import EncryptedTextField
 from apps.core.models import BaseModel, SoftDeleteManager
+from apps.core.models.fields import EncryptedTextField
 
 
 def normalize_email(email: str) -> str:

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from apps.accounts.models import User, normalize_email
 from apps.accounts.validators import run_password_validators
-from apps.core.selectors import user_role_codes
-from apps.core.serializers.base import AppModelSerializer, AppSerializer
+from apps.core.http.serializers import AppModelSerializer, AppSerializer
+from apps.core.rbac.selectors import user_role_codes
 
 PHONE_MESSAGE = "Enter the phone number in international format, e.g. +14155550123."
 phone_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", PHONE_MESSAGE, code="invalid")

@@ -20,9 +20,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
-from apps.core.audit import audit_create, audit_update, snapshot
-from apps.core.revocation import access_token_revoke, user_access_tokens_revoke
-from apps.core.tasks import dispatch_on_commit
+from apps.core.audit.writer import audit_create, audit_update, snapshot
+from apps.core.platform.revocation import access_token_revoke, user_access_tokens_revoke
+from apps.core.platform.tasks import dispatch_on_commit
 
 EMAIL_TAKEN_MESSAGE = "A user with this email already exists."
 INVALID_CREDENTIALS_MESSAGE = "No active account found with the given credentials."

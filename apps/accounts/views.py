@@ -21,9 +21,9 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from apps.core.openapi import ErrorEnvelopeSerializer
-from apps.core.throttles import SCOPED_THROTTLES
-from apps.core.views.generic import AppAPIView
+from apps.core.http.openapi import ErrorEnvelopeSerializer
+from apps.core.http.throttles import SCOPED_THROTTLES
+from apps.core.http.views import AppAPIView
 
 TAGS = ["auth"]
 LOGGED_OUT_MESSAGE = "Logged out."

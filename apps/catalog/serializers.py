@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.catalog.models import Banner, Category, Product, Tag
-from apps.core.serializers.base import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
+from apps.core.http.serializers import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
 
 
 class CategorySerializer(AppReadOnlyModelSerializer):

@@ -5,8 +5,8 @@ from typing import Any
 from django.db import transaction
 
 from apps.catalog.models import Category
-from apps.core.exceptions_api import Conflict
-from apps.core.services import object_soft_delete
+from apps.core.exceptions import Conflict
+from apps.core.records.services import object_soft_delete
 
 CATEGORY_IN_USE_MESSAGE = (
     "This category still has live products or sub-categories; move or delete them first."

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from apps.catalog import views
-from apps.core.routers import AppRouter
+from apps.core.http.routers import AppRouter
 
 router = AppRouter()
 router.register("categories", views.CategoryViewSet, basename="catalog-category")

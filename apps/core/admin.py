@@ -6,12 +6,12 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.http import HttpRequest
 
-from apps.core.audit import audit_create, audit_update, snapshot
-from apps.core.context import acting_as
-from apps.core.exceptions_api import Conflict
+from apps.core.audit.writer import audit_create, audit_update, snapshot
+from apps.core.exceptions import Conflict
 from apps.core.models.audit import AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
-from apps.core.services import object_restore, object_soft_delete
+from apps.core.platform.context import acting_as
+from apps.core.records.services import object_restore, object_soft_delete
 
 
 class DeletedFilter(admin.SimpleListFilter):

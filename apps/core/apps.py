@@ -15,8 +15,9 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from apps.core import openapi, signals  # noqa: F401 - registers extensions and receivers
-        from apps.core.logging import install_slow_query_logger
+        from apps.core import signals
+        from apps.core.http import openapi  # noqa: F401 - registers extensions and receivers
+        from apps.core.platform.logging import install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="core.slow_query")
         post_migrate.connect(

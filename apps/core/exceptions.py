@@ -1,39 +1,53 @@
-"""The one global exception handler: every error becomes the envelope.
+"""Every API exception of the core layer, with the codes DESIGN.md lists, and their messages.
 
-Built on drf-standardized-errors, which flattens nested DRF errors into `{code, detail, attr}`
-items with dotted `attr` (`items.0.quantity`); we only change the outer shape and the logging.
+The global handler (apps.core.http.handler) turns each into the error envelope.
 """
 
-from dataclasses import asdict
-from typing import Any
-
-import structlog
-from django.core import signals
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import IntegrityError
-from django.db.models import ProtectedError, RestrictedError
-from drf_standardized_errors.formatter import ExceptionFormatter, flatten_errors
-from drf_standardized_errors.handler import ExceptionHandler
-from drf_standardized_errors.types import SERVER_ERROR, VALIDATION_ERROR, Error, ErrorResponse
-from redis.exceptions import RedisError
 from rest_framework import exceptions, status
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from apps.core.db_errors import integrity_error_to_api
-from apps.core.envelope import (
-    SERVER_ERROR_CODE,
-    SERVER_ERROR_MESSAGE,
-    VALIDATION_ERROR_MESSAGE,
-    build_envelope,
-    error_item,
+VERSION_CONFLICT_MESSAGE = "This record was modified by another user. Please refresh and try again."
+CONFLICT_MESSAGE = "The request conflicts with the current state of the resource."
+UNIQUE_MESSAGE = "A {model} with this {field} already exists."
+PROTECTED_MESSAGE = "Cannot delete: other records still refer to it."
+KEY_REQUIRED_MESSAGE = (
+    "This request needs an Idempotency-Key header (a unique value per operation)."
 )
-from apps.core.exceptions_api import Conflict, ServiceUnavailable
+KEY_REUSED_MESSAGE = "This Idempotency-Key was already used with a different request body."
+KEY_IN_PROGRESS_MESSAGE = (
+    "A request with this Idempotency-Key is still being processed; retry later."
+)
 
-PURGE_PROTECTED_MESSAGE = "Cannot delete: other records still refer to it."
-SERVER_ERROR_STATUS = 500  # unexpected errors; other 5xx (503) keep their own code
 
-logger = structlog.get_logger(__name__)
+class Conflict(exceptions.APIException):
+    """409: the write conflicts with existing data (a unique slot, a protected reference).
+
+    `attr` names the field involved, when there is one.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = CONFLICT_MESSAGE
+    default_code = "conflict"
+
+    def __init__(self, detail: str | None = None, code: str | None = None, attr: str | None = None):
+        """DRF's APIException plus the field the conflict is about."""
+        super().__init__(detail, code)
+        self.attr = attr
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """503: a dependency that guards security or money (the `guard` cache) is down."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A required service is unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+
+class VersionConflict(exceptions.APIException):
+    """409: the `version` sent is stale or missing (optimistic locking)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = VERSION_CONFLICT_MESSAGE
+    default_code = "version_conflict"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -52,72 +66,41 @@ class BadRequest(exceptions.APIException):
     default_code = "bad_request"
 
 
-class EnvelopeExceptionFormatter(ExceptionFormatter):
-    """Formats the flattened errors as the envelope (see apps.core.envelope)."""
+class IdempotencyKeyRequired(exceptions.APIException):
+    """400: the method requires an Idempotency-Key."""
 
-    def get_errors(self) -> list[Error]:
-        """The library's flattening, after turning integer keys into strings.
-
-        DRF reports list-serializer errors as `{index: ...}`; the library tests `if attr:`,
-        so index 0 would vanish from the path (`0.id` would become `id`).
-        """
-        return flatten_errors(_string_keys(self.exc.detail))
-
-    def format_error_response(self, error_response: ErrorResponse) -> Any:
-        """The envelope for this error; 5xx never exposes internals."""
-        message: str | None
-        errors = [asdict(error) for error in error_response.errors]
-        for error in errors:
-            error["attr"] = _public_attr(error["attr"]) or getattr(self.exc, "attr", None)
-        if error_response.type == SERVER_ERROR and self.exc.status_code == SERVER_ERROR_STATUS:
-            errors = [error_item(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE)]
-            message = SERVER_ERROR_MESSAGE
-        elif error_response.type == VALIDATION_ERROR:
-            message = VALIDATION_ERROR_MESSAGE
-        else:
-            message = errors[0]["detail"] if errors else None
-        return build_envelope(status=self.exc.status_code, errors=errors, message=message)
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = KEY_REQUIRED_MESSAGE
+    default_code = "idempotency_key_required"
 
 
-def _string_keys(detail: Any) -> Any:
-    """A copy of an error detail whose dict keys are all strings."""
-    if isinstance(detail, dict):
-        return {str(key): _string_keys(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        return [_string_keys(item) for item in detail]
-    return detail
+class IdempotencyKeyReused(exceptions.APIException):
+    """422: same key, different body."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = KEY_REUSED_MESSAGE
+    default_code = "idempotency_key_reused"
 
 
-def _public_attr(attr: str | None) -> str | None:
-    """DRF's `non_field_errors` key becomes null at the top, the parent path when nested."""
-    key = api_settings.NON_FIELD_ERRORS_KEY
-    if attr is None or attr == key:
-        return None
-    suffix = f".{key}"
-    return attr.removesuffix(suffix) if attr.endswith(suffix) else attr
+class IdempotencyKeyInProgress(exceptions.APIException):
+    """409: the first request with this key has not finished."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = KEY_IN_PROGRESS_MESSAGE
+    default_code = "idempotency_key_in_progress"
 
 
-class EnvelopeExceptionHandler(ExceptionHandler):
-    """Converts Django's own request errors and logs every 5xx with the trace id."""
+class FileTooLarge(exceptions.APIException):
+    """413: the file passes the size limit."""
 
-    def convert_known_exceptions(self, exc: Exception) -> Exception:
-        """Map Django exceptions that mean bad input to 4xx instead of a 500."""
-        if isinstance(exc, IntegrityError):
-            return integrity_error_to_api(exc)
-        if isinstance(exc, ProtectedError | RestrictedError):
-            return Conflict(PURGE_PROTECTED_MESSAGE)
-        if isinstance(exc, RedisError):  # the fail-closed `guard` cache is down
-            return ServiceUnavailable()
-        if isinstance(exc, RequestDataTooBig):
-            return PayloadTooLarge()
-        if isinstance(exc, SuspiciousOperation):
-            return BadRequest()
-        return super().convert_known_exceptions(exc)
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is too large."
+    default_code = "file_too_large"
 
-    def report_exception(self, exc: exceptions.APIException, response: Response) -> None:
-        """Log 5xx with its traceback (the trace id is bound) and tell Sentry via the signal."""
-        if not status.is_server_error(exc.status_code):
-            return
-        request = getattr(self.context.get("request"), "_request", None)
-        signals.got_request_exception.send(sender=None, request=request)
-        logger.error("unhandled_exception", exc_info=self.exc, status=exc.status_code)
+
+class FileTypeNotAllowed(exceptions.APIException):
+    """415: the file's content is not of an allowed type."""
+
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "This file type is not allowed."
+    default_code = "file_type_not_allowed"

@@ -9,10 +9,10 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from apps.core.cache import namespace_bump
 from apps.core.models.base import rows_soft_deleted
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
-from apps.core.rbac import rbac_invalidate_all, rbac_invalidate_user
+from apps.core.platform.cache import namespace_bump
+from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
 
 
 @receiver([post_save, post_delete, rows_soft_deleted], sender=Role)
@@ -38,6 +38,6 @@ def cached_rows_soft_deleted(sender: Any, **kwargs: Any) -> None:
 
 def sync_features_after_migrate(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001
     """post_migrate (core app): create the features the views declare."""
-    from apps.core.rbac_services import features_sync
+    from apps.core.rbac.services import features_sync
 
     features_sync()

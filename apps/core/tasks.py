@@ -1,138 +1,23 @@
-"""Celery on the core layer: the hardened base task, dispatch on commit through the outbox,
-and the housekeeping tasks beat runs.
+"""The core layer's own Celery tasks, run by beat: outbox flush and housekeeping purges.
 
-- `AppTask` (every task's base, set in config/celery.py): hard and soft time limits, late
-  acknowledgement (a task killed mid-run is redelivered), retries with exponential backoff
-  and jitter for transient errors, failure logs with the task name, redacted arguments,
-  trace id and traceback; the trace id of the request that queued the task is bound to the
-  task's log lines.
-- `dispatch_on_commit(task, *args, **kwargs)`: records an OutboxMessage in the caller's
-  transaction and sends it after commit; a rolled-back transaction sends nothing, an
-  unreachable broker leaves the message pending for `core.outbox_flush`.
+Found by Celery's autodiscovery (`<app>.tasks`); the machinery they use (AppTask, the outbox,
+`dispatch_on_commit`) lives in apps.core.platform.tasks.
 """
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 
-import structlog
-from celery import Task, shared_task
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from celery import shared_task
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from apps.core.logging import redact
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.outbox import OutboxMessage
-from apps.core.tracing import get_trace_id, new_trace_id, set_trace_id
-
-logger = structlog.get_logger(__name__)
-
-# Errors worth retrying: the network, the broker, the database connection.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    BrokerError,
-    RedisConnectionError,
-    RedisTimeoutError,
-    OperationalError,  # a lost or refused database connection, not an IntegrityError
-    InterfaceError,
+from apps.core.platform.tasks import (
+    OUTBOX_BATCH,
+    OUTBOX_MAX_ATTEMPTS,
+    OUTBOX_RETRY_AFTER,
+    outbox_send,
 )
-OUTBOX_RETRY_AFTER = timedelta(seconds=30)  # a message this old and unsent is flushed
-OUTBOX_BATCH = 500
-OUTBOX_MAX_ATTEMPTS = 20  # past this a message stays for inspection, no longer retried
-
-
-class AppTask(Task):
-    """The base of every task: limits, late acks, retries with backoff, traced logs."""
-
-    acks_late = True
-    reject_on_worker_lost = True
-    time_limit = settings.CELERY_TASK_TIME_LIMIT
-    soft_time_limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
-    autoretry_for = TRANSIENT_ERRORS
-    retry_backoff = True
-    retry_backoff_max = 600
-    retry_jitter = True
-    max_retries = 5
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run with the queuing request's trace id bound to every log line."""
-        headers = getattr(self.request, "headers", None) or {}
-        trace_id = getattr(self.request, "trace_id", None) or headers.get("trace_id")
-        previous_trace = get_trace_id()
-        previous_context = structlog.contextvars.get_contextvars()
-        set_trace_id(trace_id or previous_trace or new_trace_id())
-        structlog.contextvars.bind_contextvars(
-            trace_id=get_trace_id(), task=self.name, task_id=self.request.id
-        )
-        try:
-            return super().__call__(*args, **kwargs)
-        finally:  # an eager task runs inside a request: give the request its context back
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(**previous_context)
-            set_trace_id(previous_trace)
-
-    def on_failure(
-        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
-        """Log the final failure with redacted arguments and the traceback."""
-        logger.error(
-            "task_failed",
-            task=self.name,
-            task_id=task_id,
-            task_args=redact(list(args)),
-            task_kwargs=redact(dict(kwargs)),
-            trace_id=get_trace_id(),
-            exc_info=exc,
-        )
-
-
-def dispatch_on_commit(task: Task, *args: Any, **kwargs: Any) -> OutboxMessage:
-    """Queue `task` with the current transaction; it is sent only if that commits."""
-    message = OutboxMessage.objects.create(
-        task_name=task.name,
-        args=list(args),
-        kwargs=kwargs,
-        headers={"trace_id": get_trace_id()},
-    )
-    # robust: a failure here is logged, never turned into an error for a committed request
-    transaction.on_commit(lambda: outbox_send(message.pk), robust=True)
-    return message
-
-
-def outbox_send(message_id: Any) -> bool:
-    """Send one pending message; False (and left pending) when the broker refuses."""
-    from config.celery import app
-
-    message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
-    if message is None:
-        return False
-    try:
-        app.tasks[message.task_name].apply_async(
-            args=message.args,
-            kwargs=message.kwargs,
-            headers=message.headers,
-            task_id=str(message.pk),
-            retry=False,  # the outbox is the retry: fail fast, stay pending
-        )
-    except Exception as exc:  # noqa: BLE001 - one bad message must not block the others
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
-        )
-        logger.warning(
-            "outbox_send_failed",
-            task=message.task_name,
-            message_id=str(message.pk),
-            error=type(exc).__name__,
-        )
-        return False
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
-    )
-    return True
 
 
 @shared_task(name="core.outbox_flush")
@@ -148,7 +33,7 @@ def outbox_flush() -> int:
 @shared_task(name="core.idempotency_purge")
 def idempotency_purge() -> int:
     """Delete expired idempotency records; safe to run twice."""
-    from apps.core.idempotency import idempotency_purge_expired
+    from apps.core.idempotency.flow import idempotency_purge_expired
 
     return idempotency_purge_expired()
 

@@ -72,9 +72,9 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # Middleware
 # ---------------------------------------------------------------------------
 MIDDLEWARE = [
-    "apps.core.middleware.RequestTraceMiddleware",
-    "apps.core.middleware.JSONErrorPagesMiddleware",
-    "apps.core.middleware.NullByteGuardMiddleware",
+    "apps.core.http.middleware.RequestTraceMiddleware",
+    "apps.core.http.middleware.JSONErrorPagesMiddleware",
+    "apps.core.http.middleware.NullByteGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -272,12 +272,12 @@ SIMPLE_JWT = {
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.core.authentication.TracedJWTAuthentication",
+        "apps.core.http.authentication.TracedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "apps.core.parsers.StrictJSONParser",
+        "apps.core.http.parsers.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -286,14 +286,14 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.AppPageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.http.pagination.AppPageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=20),
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.core.throttles.AtomicAnonRateThrottle",
-        "apps.core.throttles.AtomicUserRateThrottle",
+        "apps.core.http.throttles.AtomicAnonRateThrottle",
+        "apps.core.http.throttles.AtomicUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="20/min"),
@@ -306,7 +306,7 @@ REST_FRAMEWORK = {
     # How many reverse proxies in front of the app append to X-Forwarded-For. The client
     # address is taken that many hops from the right, so a forged header changes nothing.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
-    "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.EnvelopeAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.http.openapi.EnvelopeAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # No metadata answers to OPTIONS (they would not be enveloped): 405 instead.
@@ -316,13 +316,13 @@ REST_FRAMEWORK = {
 
 _DOCUMENTED_ERROR_STATUSES = ["400", "401", "403", "404", "405", "415", "429", "500"]
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "apps.core.exceptions.EnvelopeExceptionHandler",
-    "EXCEPTION_FORMATTER_CLASS": "apps.core.exceptions.EnvelopeExceptionFormatter",
+    "EXCEPTION_HANDLER_CLASS": "apps.core.http.handler.EnvelopeExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "apps.core.http.handler.EnvelopeExceptionFormatter",
     # Unhandled exceptions become an enveloped 500 in DEBUG too (the traceback is in the log).
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": _DOCUMENTED_ERROR_STATUSES,
     "ERROR_SCHEMAS": dict.fromkeys(
-        _DOCUMENTED_ERROR_STATUSES, "apps.core.openapi.ErrorEnvelopeSerializer"
+        _DOCUMENTED_ERROR_STATUSES, "apps.core.http.openapi.ErrorEnvelopeSerializer"
     ),
 }
 
@@ -390,9 +390,9 @@ SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
-LOGGING_CONFIG = None  # apps.core.logging.configure_logging() sets logging up (called below)
+LOGGING_CONFIG = None  # configure_logging() (apps.core.platform.logging) sets it up below
 
-from apps.core.logging import configure_logging  # noqa: E402
+from apps.core.platform.logging import configure_logging  # noqa: E402
 
 configure_logging(level=LOG_LEVEL, json=LOG_JSON, cache_error_interval=CACHE_ERROR_LOG_INTERVAL)
 

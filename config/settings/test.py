@@ -5,7 +5,7 @@
 """
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, DATABASES, env
 
 DEBUG = False
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
@@ -16,3 +16,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
 # Celery stays eager inside the suite unless a test drives the real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # In memory, one database per process: pytest-xdist workers never share a file.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
-from apps.core.audit import (
+from apps.core.audit.writer import (
     REDACTED,
     LoggingMixin,
     audit_bulk_create,
@@ -17,11 +17,11 @@ from apps.core.audit import (
     audit_update,
     snapshot,
 )
-from apps.core.context import ActorContext, set_actor_context
 from apps.core.models import AuditAction, AuditLog
 from apps.core.models.audit import APPEND_ONLY_MESSAGE, AppendOnlyError
-from apps.core.services import object_purge, object_restore, object_soft_delete
-from apps.core.tracing import set_trace_id
+from apps.core.platform.context import ActorContext, set_actor_context
+from apps.core.platform.tracing import set_trace_id
+from apps.core.records.services import object_purge, object_restore, object_soft_delete
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

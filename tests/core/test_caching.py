@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.cache import (
+from apps.core.platform.cache import (
     OncePerIntervalFilter,
     cached_value,
     cached_value_invalidate,
@@ -136,7 +136,7 @@ def test_with_redis_down_requests_still_succeed_and_the_outage_is_logged_once(
     }
     import logging
 
-    from apps.core.cache import UNAVAILABLE_LOGGER
+    from apps.core.platform.cache import UNAVAILABLE_LOGGER
 
     logging.getLogger(UNAVAILABLE_LOGGER).filters = [OncePerIntervalFilter(60)]
     Tag.objects.create(name="still-here")

@@ -6,14 +6,15 @@ from typing import Any
 import pytest
 
 from apps.accounts.models import User
-from apps.core.audit import audit_create
+from apps.core.api.audit import AuditLogViewSet
+from apps.core.api.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
+from apps.core.api.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+from apps.core.audit.writer import audit_create
+from apps.core.exceptions import PROTECTED_MESSAGE
 from apps.core.models import AuditLog, Feature, Role
-from apps.core.rbac_services import role_create
-from apps.core.selectors import TRASH_MODEL_REQUIRED_MESSAGE
-from apps.core.services import PURGE_PROTECTED_MESSAGE, RESTORE_CONFLICT_MESSAGE
-from apps.core.views.audit import AuditLogViewSet
-from apps.core.views.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
-from apps.core.views.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+from apps.core.rbac.services import role_create
+from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE
+from apps.core.records.services import RESTORE_CONFLICT_MESSAGE
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
@@ -307,7 +308,7 @@ class TestTrashPurgeEndpoint(api.Action):
         url = self.prepare(None)
         Note.objects.create(owner=UserFactory(), title=unique("n"), pinned_tag=self.tag)
         body = assert_error(api.client_for(self.permitted()).delete(url), 409, "conflict")
-        assert body["errors"][0]["detail"] == PURGE_PROTECTED_MESSAGE
+        assert body["errors"][0]["detail"] == PROTECTED_MESSAGE
         assert Tag.all_objects.filter(pk=self.tag.pk).exists()
         assert not AuditLog.objects.filter(object_id=str(self.tag.pk), action="purge").exists()
 

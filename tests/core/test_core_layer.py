@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
+from apps.core.http.permissions import HasFeaturePermission, required_flag
+from apps.core.http.serializers import AppReadOnlyModelSerializer
+from apps.core.http.views import AppModelViewSet
 from apps.core.models import AuditLog
-from apps.core.permissions import HasFeaturePermission, required_flag
-from apps.core.serializers.base import AppReadOnlyModelSerializer
-from apps.core.views.generic import AppModelViewSet
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
@@ -310,7 +310,7 @@ def test_admin_delete_is_soft_and_audited(admin_client: Client) -> None:
 
 
 def test_audit_log_admin_is_read_only(admin_client: Client) -> None:
-    from apps.core.audit import audit_create
+    from apps.core.audit.writer import audit_create
 
     row = audit_create(UserFactory())
     assert admin_client.get("/admin/core/auditlog/").status_code == 200
@@ -468,7 +468,7 @@ def test_models_declaring_per_row_signals_are_saved_one_by_one_in_bulk(monkeypat
 
 
 def test_bulk_validation_resolves_slug_relations_with_one_query_for_any_size() -> None:
-    from apps.core.serializers.base import AppWriteOnlyModelSerializer
+    from apps.core.http.serializers import AppWriteOnlyModelSerializer
 
     class NoteByTagName(AppWriteOnlyModelSerializer):
         tags = serializers.SlugRelatedField(

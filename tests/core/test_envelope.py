@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.envelope import SERVER_ERROR_MESSAGE
-from apps.core.parsers import NULL_CHARACTERS_MESSAGE
+from apps.core.http.envelope import SERVER_ERROR_MESSAGE
+from apps.core.http.parsers import NULL_CHARACTERS_MESSAGE
 from tests.envelope import assert_envelope, assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]

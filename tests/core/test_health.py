@@ -7,7 +7,7 @@ from django.db import OperationalError
 from kombu import Connection
 from rest_framework.test import APIClient
 
-from apps.core import health
+from apps.core.platform import health
 from config.celery import app
 from tests.envelope import assert_envelope, assert_error
 

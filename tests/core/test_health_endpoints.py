@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.core.views.health import LivenessAPIView, ReadinessAPIView
+from apps.core.api.health import LivenessAPIView, ReadinessAPIView
 from tests import api_cases as api
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,12 @@ from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
-from apps.core.idempotency import (
+from apps.core.exceptions import (
     KEY_IN_PROGRESS_MESSAGE,
     KEY_REQUIRED_MESSAGE,
     KEY_REUSED_MESSAGE,
-    idempotency_purge_expired,
 )
+from apps.core.idempotency.flow import idempotency_purge_expired
 from apps.core.models import AuditLog, IdempotencyRecord
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
@@ -74,7 +74,7 @@ def test_keys_are_scoped_per_user(writer: Any) -> None:
 
 def test_a_request_still_in_flight_makes_a_duplicate_409(writer: Any) -> None:
 
-    from apps.core.idempotency import request_hash  # noqa: F401 - the lock key is internal
+    from apps.core.idempotency.flow import request_hash  # noqa: F401 - the lock key is internal
 
     lock = f"idempotency:{writer.pk}:{hashlib.sha256(b'key-1').hexdigest()}"
     caches["guard"].add(lock, 1, timeout=60)

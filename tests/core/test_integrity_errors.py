@@ -10,13 +10,13 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.settings import api_settings
 
 from apps.accounts.models import User
-from apps.core.db_errors import (
+from apps.core.exceptions import Conflict
+from apps.core.http.db_errors import (
     CHECK_MESSAGE,
     FOREIGN_KEY_MESSAGE,
     NOT_NULL_MESSAGE,
     integrity_error_to_api,
 )
-from apps.core.exceptions_api import Conflict
 from apps.core.models import Feature, Role, RolePermission, UserRole
 from tests.factories import UserFactory
 

@@ -7,7 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.core.logging import REDACTED, redact, redact_query_tokens, slow_query_wrapper
+from apps.core.platform.logging import REDACTED, redact, redact_query_tokens, slow_query_wrapper
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db

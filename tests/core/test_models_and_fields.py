@@ -9,9 +9,9 @@ from django.core.management import call_command
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.core.http.serializers import AppModelSerializer
 from apps.core.management.commands.seed import DEMO_ADMIN_EMAIL
 from apps.core.models import Role, UserRole
-from apps.core.serializers.base import AppModelSerializer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from rest_framework.exceptions import ValidationError
 
 from apps.accounts.models import User
 from apps.core.models import AuditAction, AuditLog, Feature, Role, RolePermission, UserRole
-from apps.core.rbac import user_permission_scope, user_permissions
-from apps.core.rbac_services import (
+from apps.core.rbac.permissions import user_permission_scope, user_permissions
+from apps.core.rbac.services import (
     UNKNOWN_ROLES_MESSAGE,
     features_sync,
     role_create,
@@ -332,7 +332,7 @@ def test_a_read_racing_an_uncommitted_role_change_does_not_cache_stale_permissio
 
 
 def test_a_feature_declared_again_keeps_its_grants(user: User, settings: Any) -> None:
-    from apps.core.rbac_services import features_sync
+    from apps.core.rbac.services import features_sync
 
     settings.ROOT_URLCONF = __name__
     features_sync()

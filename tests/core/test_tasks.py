@@ -15,8 +15,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from apps.core.models import IdempotencyRecord, OutboxMessage
-from apps.core.tasks import AppTask, dispatch_on_commit, outbox_flush
-from apps.core.tracing import set_trace_id
+from apps.core.platform.tasks import AppTask, dispatch_on_commit
+from apps.core.platform.tracing import set_trace_id
+from apps.core.tasks import outbox_flush
 from config.celery import app
 from tests.factories import UserFactory
 from tests.processes import wait_for_other_db_sessions_to_close
@@ -220,7 +221,7 @@ def test_a_failing_eager_task_never_fails_the_committed_request(
 def test_an_eager_task_gives_the_request_its_trace_id_back(
     note: Note, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from apps.core.tracing import get_trace_id
+    from apps.core.platform.tracing import get_trace_id
 
     set_trace_id("request-trace-00001")
     try:

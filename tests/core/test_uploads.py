@@ -7,9 +7,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.core.api.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
 from apps.core.models import AuditLog
-from apps.core.uploads import sniff_content_type, upload_token_read
-from apps.core.views.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
+from apps.core.uploads.files import sniff_content_type, upload_token_read
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
@@ -356,7 +356,7 @@ def test_the_factory_refuses_a_file_field_too_short_for_upload_keys() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.db import models as dj_models
 
-    from apps.core.views.uploads import get_upload_api_view
+    from apps.core.api.uploads import get_upload_api_view
 
     class Short(dj_models.Model):  # noqa: DJ008 - a throwaway model
         file = dj_models.FileField()

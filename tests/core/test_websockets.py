@@ -14,8 +14,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.core.ws.consumers import CLOSE_UNAUTHORIZED
-from apps.core.ws.notify import notify_user
+from apps.core.platform.ws.consumers import CLOSE_UNAUTHORIZED
+from apps.core.platform.ws.notify import notify_user
 from config.asgi import application
 from tests.factories import UserFactory
 from tests.processes import free_port, wait_for_other_db_sessions_to_close
@@ -167,7 +167,7 @@ def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_proc
 
 
 async def test_a_revoked_access_token_is_closed_with_4401() -> None:
-    from apps.core.revocation import access_token_revoke
+    from apps.core.platform.revocation import access_token_revoke
 
     user = await sync_to_async(UserFactory)()
     token = AccessToken.for_user(user)
@@ -182,8 +182,8 @@ async def test_notify_on_commit_sends_after_commit_and_never_for_a_rollback() ->
     from channels.layers import get_channel_layer
     from django.db import transaction
 
-    from apps.core.ws.consumers import user_group
-    from apps.core.ws.notify import notify_user_on_commit
+    from apps.core.platform.ws.consumers import user_group
+    from apps.core.platform.ws.notify import notify_user_on_commit
 
     layer = get_channel_layer()
     channel = await layer.new_channel()

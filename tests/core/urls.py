@@ -10,10 +10,10 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.routers import AppRouter
-from apps.core.serializers.base import AppSerializer
-from apps.core.views.generic import AppAPIView
-from apps.core.views.uploads import get_upload_api_view
+from apps.core.api.uploads import get_upload_api_view
+from apps.core.http.routers import AppRouter
+from apps.core.http.serializers import AppSerializer
+from apps.core.http.views import AppAPIView
 from config.urls import urlpatterns as project_urlpatterns
 from tests.testapp.models import Note
 from tests.testapp.views import IdempotentNoteViewSet, NoteViewSet, TagViewSet

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.serializers.base import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
+from apps.core.http.serializers import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
 from tests.testapp.models import Note, Tag
 
 

@@ -5,7 +5,7 @@ from typing import Any
 import structlog
 from celery import shared_task
 
-from apps.core.tracing import get_trace_id
+from apps.core.platform.tracing import get_trace_id
 from tests.testapp.models import Note
 
 logger = structlog.get_logger(__name__)

@@ -1,6 +1,6 @@
 """Views of the test-only app: declarations only, like a feature app."""
 
-from apps.core.views.generic import AppModelViewSet
+from apps.core.http.views import AppModelViewSet
 from tests.testapp.models import Note, Tag
 from tests.testapp.serializers import (
     NoteSerializer,

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from apps.accounts.models import User
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
-from apps.core.rbac_services import features_sync
+from apps.core.rbac.services import features_sync
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 CREDENTIALS_FILE = ".demo-admin-password"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apps.core.rbac_services import features_sync
+from apps.core.rbac.services import features_sync
 
 
 class Command(BaseCommand):

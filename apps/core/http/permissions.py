@@ -1,0 +1,146 @@
+"""Permission classes: feature permissions (RBAC), admin-only and superuser-only."""
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from apps.core.rbac.permissions import user_permission_scope
+
+# Which permission flag each standard action needs; views add theirs in `action_flags`.
+ACTION_FLAGS = {
+    "list": "retrieve",
+    "retrieve": "retrieve",
+    "create": "create",
+    "update": "update",
+    "partial_update": "update",
+    "bulk_update": "update",
+    "destroy": "delete",
+}
+MISSING_FEATURE_MESSAGE = (
+    "{view} uses HasFeaturePermission but declares no `feature`; "
+    "add e.g. feature = 'catalog.products'."
+)
+MISSING_OWNER_MESSAGE = (
+    "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
+)
+MISSING_FLAG_MESSAGE = (
+    "{view} has no permission flag for action '{action}'; "
+    "add it to `action_flags`, e.g. action_flags = {{'{action}': 'update'}}."
+)
+
+
+def required_flag(view: Any) -> str:
+    """The flag (`create`/`retrieve`/`update`/`delete`) the view's current action needs."""
+    action = getattr(view, "action", None) or _method_action(view.request.method)
+    flags = {**ACTION_FLAGS, **getattr(view, "action_flags", {})}
+    if action not in flags:
+        raise ImproperlyConfigured(
+            MISSING_FLAG_MESSAGE.format(view=type(view).__name__, action=action)
+        )
+    return flags[action]
+
+
+def queryset_for_flag(
+    queryset: models.QuerySet[Any],
+    *,
+    user: Any,
+    feature: str,
+    flag: str,
+    owner_field: str | None,
+    who: str,
+) -> models.QuerySet[Any]:
+    """The rows `user` may `flag` on `feature`: all of them, or their own by `owner_field`.
+
+    403 without the flag; a scope `own` with no `owner_field` is a configuration error in
+    `who` (the view or upload target), raised with the fix in the message.
+    """
+    if user.is_superuser:
+        return queryset
+    scope = user_permission_scope(user=user, feature=feature, flag=flag)
+    if scope is None:
+        raise PermissionDenied
+    if scope == "all":
+        return queryset
+    if owner_field is None:
+        raise ImproperlyConfigured(MISSING_OWNER_MESSAGE.format(view=who))
+    return queryset.filter(**{owner_field: user})
+
+
+def _method_action(method: str) -> str:
+    """For plain APIViews: the action a method stands for."""
+    return {
+        "GET": "retrieve",
+        "HEAD": "retrieve",
+        "OPTIONS": "retrieve",
+        "POST": "create",
+        "PUT": "update",
+        "PATCH": "partial_update",
+        "DELETE": "destroy",
+    }[method]
+
+
+class HasFeaturePermission(BasePermission):
+    """Allows an action when the user's roles grant its flag on the view's `feature`.
+
+    Superusers pass. Actions in the view's `public_actions` are open to everyone. The scope
+    (`own`/`all`) is applied to the queryset by the view (out of scope is a 404, not a 403).
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """Public action, superuser, or a role granting the flag."""
+        if getattr(view, "action", None) in getattr(view, "public_actions", ()):
+            return True
+        feature = getattr(view, "feature", None)
+        if not feature:
+            raise ImproperlyConfigured(MISSING_FEATURE_MESSAGE.format(view=type(view).__name__))
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_superuser:
+            return True
+        return (
+            user_permission_scope(user=user, feature=feature, flag=required_flag(view)) is not None
+        )
+
+
+class AllowAdminOnly(BasePermission):
+    """Staff users (those who may use the Django admin) and superusers."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """True for staff."""
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+class AllowTrashAccess(BasePermission):
+    """Staff, or a user whose roles grant `delete` with scope `all` on the feature of the
+    model named by the request (`?model=` or the URL): they may see and restore what they
+    could delete, and nothing else."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """Staff, or the model's feature grants delete over all rows."""
+        from apps.core.rbac.services import model_features
+
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_staff or user.is_superuser:
+            return True
+        label = (view.kwargs.get("model") or request.query_params.get("model") or "").lower()
+        feature = model_features().get(label)
+        if feature is None:
+            return False
+        return user_permission_scope(user=user, feature=feature, flag="delete") == "all"
+
+
+class AllowSuperuserOnly(BasePermission):
+    """Superusers only (irreversible operations such as purging from the trash)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """True for superusers."""
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_superuser)

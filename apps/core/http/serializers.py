@@ -1,0 +1,258 @@
+"""Base serializers feature apps inherit instead of DRF's own.
+
+- `AppModelSerializer`: explicit fields only.
+- `AppReadOnlyModelSerializer`: the GET path; resolves each field's reader once per serializer
+  instead of once per object and refuses writes.
+- `AppWriteOnlyModelSerializer`: validation, audit on create/update, optimistic locking for
+  `VersionedModel` (one conditional UPDATE), and the bulk list serializer for arrays.
+"""
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import SkipField, is_simple_callable
+from rest_framework.relations import PKOnlyObject
+from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
+
+from apps.core.audit.writer import LoggingMixin, snapshot
+from apps.core.exceptions import UNIQUE_MESSAGE, VersionConflict
+from apps.core.models.base import VersionedModel
+
+READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
+# Field types whose to_representation returns a value of this Python type unchanged.
+_PASSTHROUGH_FIELDS: tuple[tuple[Any, Any], ...] = (
+    (serializers.BooleanField, bool),
+    (serializers.IntegerField, int),
+    (serializers.CharField, str),  # includes EmailField, SlugField, URLField, RegexField
+)
+
+
+def _converter(field: Any) -> Callable[[Any], Any]:
+    """A value's output: itself when DRF would return it unchanged, else DRF's conversion."""
+    for field_type, value_type in _PASSTHROUGH_FIELDS:
+        if isinstance(field, field_type):
+            convert: Any = field.to_representation
+
+            def passthrough(value: Any, _type: Any = value_type, _convert: Any = convert) -> Any:
+                if isinstance(value, _type) and not (_type is int and isinstance(value, bool)):
+                    return value
+                return _convert(value)
+
+            return passthrough
+    return field.to_representation
+
+
+class AppSerializer(serializers.Serializer[Any]):
+    """A plain (non-model) serializer for command payloads such as login or password reset."""
+
+
+class AppModelSerializer(serializers.ModelSerializer[Any]):
+    """The base of every model serializer: fields must be listed explicitly, never `__all__`."""
+
+    def get_field_names(self, declared_fields: Any, info: Any) -> list[str]:
+        """DRF's field names, refusing `__all__` and `exclude` so no field leaks by default."""
+        meta = getattr(self, "Meta", None)
+        if getattr(meta, "fields", None) == serializers.ALL_FIELDS or getattr(
+            meta, "exclude", None
+        ):
+            raise AssertionError(
+                f"{type(self).__name__}.Meta must list `fields` explicitly "
+                "(no '__all__' or `exclude`), so new model fields never leak."
+            )
+        return list(super().get_field_names(declared_fields, info))
+
+
+Reader = tuple[str, Callable[[Any], Any], Callable[[Any], Any]]
+
+
+class AppReadOnlyModelSerializer(AppModelSerializer):
+    """Output only. Field readers are resolved once per serializer (once per list, not per row).
+
+    Plain attributes are read with `attrgetter` (methods are called, as DRF does); a value
+    already of the type its field outputs (a str for a CharField) skips `to_representation`;
+    everything else (relations, method fields, dates, decimals) goes
+    through DRF's own field code, so the output is identical to a ModelSerializer's.
+    """
+
+    def _readers(self) -> list[Reader]:
+        """`(name, read, convert)` per readable field, built on first use."""
+        cached: list[Reader] | None = getattr(self, "_cached_readers", None)
+        if cached is not None:
+            return cached
+        readers: list[Reader] = []
+        for field in self._readable_fields:
+            source, name = str(field.source), str(field.field_name)
+            simple = source != "*" and "." not in source
+            is_relation = isinstance(field, serializers.RelatedField | serializers.ManyRelatedField)
+            if (
+                simple
+                and not is_relation
+                and not isinstance(field, serializers.SerializerMethodField)
+            ):
+                readers.append((name, _attribute_reader(source), _converter(field)))
+            else:
+                readers.append((name, field.get_attribute, field.to_representation))
+        self._cached_readers = readers
+        return readers
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """The output dict for one object."""
+        output: dict[str, Any] = {}
+        for name, read, convert in self._readers():
+            try:
+                value = read(instance)
+            except SkipField:
+                continue
+            if value is None or (isinstance(value, PKOnlyObject) and value.pk is None):
+                output[name] = None
+            else:
+                output[name] = convert(value)
+        return output
+
+    def create(self, validated_data: Any) -> Any:
+        """Refused: this serializer only reads."""
+        raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
+
+    def update(self, instance: Any, validated_data: Any) -> Any:
+        """Refused: this serializer only reads."""
+        raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
+
+
+def _attribute_reader(source: str) -> Callable[[Any], Any]:
+    """Reads `source` from an object, calling it when it is a method (as DRF does)."""
+    get = attrgetter(source)
+
+    def read(instance: Any) -> Any:
+        value = get(instance)
+        return value() if is_simple_callable(value) else value
+
+    return read
+
+
+class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):
+    """Input: validates, writes, audits; versioned models are locked optimistically.
+
+    For a `VersionedModel` an update must carry `version`; the check and the increment are
+    one `UPDATE ... WHERE id = %s AND version = %s`, so of two concurrent writers with the same
+    version exactly one wins and the other gets 409 `version_conflict`.
+    """
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> Any:
+        """As DRF's, but arrays default to the core bulk list serializer."""
+        from apps.core.http.bulk import AppBulkListSerializer
+
+        list_kwargs = {
+            key: kwargs.pop(key)
+            for key in LIST_SERIALIZER_KWARGS_REMOVE
+            if kwargs.get(key) is not None
+        }
+        list_kwargs["child"] = cls(*args, **kwargs)
+        list_kwargs.update({k: v for k, v in kwargs.items() if k in LIST_SERIALIZER_KWARGS})
+        list_class = getattr(getattr(cls, "Meta", None), "list_serializer_class", None)
+        return (list_class or AppBulkListSerializer)(*args, **list_kwargs)
+
+    @property
+    def model_class(self) -> Any:
+        """The serializer's model."""
+        return self.Meta.model
+
+    # Set by the bulk list serializer, which checks uniqueness for the whole batch at once.
+    check_live_uniqueness = True
+
+    def live_unique_fields(self) -> list[str]:
+        """Fields unique among live rows (single-field UniqueConstraints, unconditional or
+        conditional on not deleted), which DRF does not validate by itself."""
+        live = models.Q(is_deleted=False)
+        return [
+            constraint.fields[0]
+            for constraint in self.model_class._meta.constraints
+            if isinstance(constraint, models.UniqueConstraint)
+            and len(constraint.fields) == 1
+            and constraint.condition in (None, live)
+            and constraint.fields[0] in self.fields
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a value another live row already holds (400 `unique` on the field)."""
+        attrs = super().validate(attrs)
+        if not self.check_live_uniqueness:
+            return attrs
+        model = self.model_class
+        for name in self.live_unique_fields():
+            if name not in attrs:
+                continue
+            taken = model.objects.filter(**{name: attrs[name]})
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                message = UNIQUE_MESSAGE.format(model=model._meta.verbose_name, field=name)
+                raise serializers.ValidationError({name: [ErrorDetail(message, code="unique")]})
+        return attrs
+
+    @property
+    def is_versioned(self) -> bool:
+        """True when the model carries a version."""
+        return issubclass(self.Meta.model, VersionedModel)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """DRF's fields, plus `version` for versioned models (required on update)."""
+        fields = super().get_fields()
+        if self.is_versioned:
+            fields["version"] = serializers.IntegerField(min_value=1, required=False)
+        return fields
+
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        """Create and record the audit row in one transaction."""
+        validated_data.pop("version", None)
+        with transaction.atomic():
+            instance = super().create(validated_data)
+            self.log_create(instance)
+        return instance
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        """Update (conditionally on `version` when versioned) and record the diff."""
+        with transaction.atomic():
+            old = snapshot(instance)
+            if self.is_versioned:
+                instance = self.versioned_update(instance, validated_data)
+            else:
+                instance = super().update(instance, validated_data)
+            self.log_update(instance, old)
+        return instance
+
+    def versioned_update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        """One conditional UPDATE; 409 when `version` is missing or no longer current."""
+        expected = validated_data.pop("version", None)
+        if expected is None:
+            raise VersionConflict
+        many_to_many = {
+            name: validated_data.pop(name)
+            for name in list(validated_data)
+            if _is_many_to_many(instance, name)
+        }
+        model = type(instance)
+        updated = model.all_objects.filter(pk=instance.pk, version=expected).update(
+            **validated_data, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise VersionConflict
+        for name, values in many_to_many.items():
+            getattr(instance, name).set(values)
+        instance.refresh_from_db()
+        return instance
+
+
+def _is_many_to_many(instance: models.Model, name: str) -> bool:
+    """True when `name` is a many-to-many field of the instance's model."""
+    try:
+        return bool(instance._meta.get_field(name).many_to_many)
+    except FieldDoesNotExist:
+        return False

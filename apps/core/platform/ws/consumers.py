@@ -1,0 +1,69 @@
+"""WebSocket consumers of the core layer."""
+
+import asyncio
+import time
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.core.platform.ws.auth import BEARER_SUBPROTOCOL
+
+CLOSE_UNAUTHORIZED = 4401  # like HTTP 401: no valid token, or it expired while open
+
+
+def user_group(user_id: Any) -> str:
+    """The channel-layer group of one user's connections."""
+    return f"user.{user_id}"
+
+
+class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
+    """Authenticated JSON consumer: refuses anonymous connections with 4401 before accepting,
+    and closes with 4401 when the access token expires while the socket is open."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        """Accept only an authenticated user; start the expiry timer."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        await self.on_authenticated(user)
+        subprotocols = self.scope.get("subprotocols") or []
+        chosen = BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in subprotocols else None
+        await self.accept(subprotocol=chosen)
+        expires_at = self.scope.get("token_expires_at")
+        if expires_at:
+            self._expiry = asyncio.ensure_future(self._close_at(expires_at))
+
+    async def on_authenticated(self, user: Any) -> None:
+        """Hook for subclasses: join groups before the connection is accepted."""
+
+    async def _close_at(self, expires_at: int) -> None:
+        """Close the socket when its token expires."""
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def disconnect(self, code: int) -> None:
+        """Stop the expiry timer."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+
+
+class NotificationsConsumer(AppJsonWebsocketConsumer):
+    """`/ws/notifications/`: events for the connected user, `{"event": ..., "payload": ...}`."""
+
+    async def on_authenticated(self, user: Any) -> None:
+        """Join the user's group."""
+        self.user_group = user_group(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        """Leave the user's group."""
+        await super().disconnect(code)
+        if hasattr(self, "user_group"):
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def notify_event(self, message: dict[str, Any]) -> None:
+        """Deliver one event sent by `notify_user`."""
+        await self.send_json({"event": message["event"], "payload": message["payload"]})

@@ -1,0 +1,171 @@
+"""RBAC services: roles with their permissions, a user's roles, features synced from views."""
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, cast
+
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.exceptions import ValidationError
+
+from apps.core.audit.writer import audit_create, audit_delete, audit_update, snapshot
+from apps.core.models.base import SoftDeleteQuerySet
+from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
+from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
+
+UNKNOWN_ROLES_MESSAGE = "Unknown role(s): {codes}."
+DUPLICATE_FEATURE_MESSAGE = "Feature {code} is listed more than once."
+PERMISSION_FIELDS = ("can_create", "can_retrieve", "can_update", "can_delete", "scope")
+
+
+def duplicate_feature_errors(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """`{index: {"feature": [...]}}` for each permission naming a feature already listed."""
+    seen: set[str] = set()
+    errors: dict[str, Any] = {}
+    for index, row in enumerate(rows):
+        code = row["feature"].code
+        if code in seen:
+            errors[str(index)] = {"feature": [DUPLICATE_FEATURE_MESSAGE.format(code=code)]}
+        seen.add(code)
+    return errors
+
+
+def _set_permissions(role: Role, permissions: Iterable[dict[str, Any]]) -> None:
+    """Replace the role's permissions with `permissions` (each feature at most once)."""
+    rows = list(permissions)
+    errors = duplicate_feature_errors(rows)
+    if errors:
+        raise ValidationError({"permissions": errors})
+    # Join rows are replaced for good (the role's audit row records the change).
+    cast(SoftDeleteQuerySet, RolePermission.all_objects.filter(role=role)).hard_delete()
+    RolePermission.objects.bulk_create(
+        [
+            RolePermission(
+                role=role,
+                feature=row["feature"],
+                **{f: row[f] for f in PERMISSION_FIELDS if f in row},
+            )
+            for row in rows
+        ]
+    )
+
+
+def role_create(
+    *, code: str, name: str, description: str = "", permissions: Iterable[dict[str, Any]] = ()
+) -> Role:
+    """A new role and its permissions, audited."""
+    with transaction.atomic():
+        role = Role.objects.create(code=code, name=name, description=description)
+        _set_permissions(role, permissions)
+        audit_create(role)
+        rbac_invalidate_all()
+    return role
+
+
+def role_update(*, role: Role, data: dict[str, Any]) -> Role:
+    """Change a role's fields and, when given, replace its permissions; audited."""
+    with transaction.atomic():
+        old = snapshot(role)
+        permissions = data.pop("permissions", None)
+        for field in ("code", "name", "description"):
+            if field in data:
+                setattr(role, field, data[field])
+        role.save()
+        if permissions is not None:
+            _set_permissions(role, permissions)
+        audit_update(role, old)
+        rbac_invalidate_all()
+    return role
+
+
+def user_roles_set(*, user: Any, role_codes: Iterable[str]) -> list[str]:
+    """Give the user exactly these roles (others are soft-deleted); audited per change."""
+    wanted = set(role_codes)
+    roles = {role.code: role for role in Role.objects.filter(code__in=wanted)}
+    unknown = sorted(wanted - roles.keys())
+    if unknown:
+        raise ValidationError({"roles": [UNKNOWN_ROLES_MESSAGE.format(codes=", ".join(unknown))]})
+    with transaction.atomic():
+        current = {
+            ur.role.code: ur for ur in UserRole.objects.filter(user=user).select_related("role")
+        }
+        for code, user_role in current.items():
+            if code not in wanted:
+                user_role.soft_delete()
+                audit_delete(user_role)
+        for code in sorted(wanted - current.keys()):
+            audit_create(UserRole.objects.create(user=user, role=roles[code]))
+        rbac_invalidate_user(user.pk)
+    return sorted(wanted)
+
+
+def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
+    """`{feature code: name}` of every view in the URLconf that declares a `feature`."""
+    found: dict[str, str] = {}
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            found.update(declared_features(pattern.url_patterns))
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None) or getattr(
+                pattern.callback, "view_class", None
+            )
+            code = getattr(view, "feature", None)
+            if code:
+                found[code] = (
+                    getattr(view, "feature_name", None)
+                    or code.replace(".", " ").replace("_", " ").title()
+                )
+    return found
+
+
+def model_features() -> dict[str, str]:
+    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset
+    (walked once per URLconf: it does not change while the process runs)."""
+    return _model_features(get_resolver())
+
+
+@lru_cache(maxsize=4)
+def _model_features(resolver: URLResolver) -> dict[str, str]:
+    """The walk behind model_features, cached per resolver."""
+    return _model_features_in(resolver.url_patterns)
+
+
+def _model_features_in(patterns: Iterable[Any]) -> dict[str, str]:
+    """`{model: feature}` below `patterns`."""
+    found: dict[str, str] = {}
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found.update(_model_features_in(pattern.url_patterns))
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None)
+            queryset = getattr(view, "queryset", None)
+            code = getattr(view, "feature", None)
+            if code and queryset is not None:
+                found.setdefault(queryset.model._meta.label_lower, code)
+    return found
+
+
+def features_sync() -> dict[str, list[str]]:
+    """Create features that views declare and soft-delete those no view declares any more."""
+    declared = declared_features()
+    with transaction.atomic():
+        live = {feature.code: feature for feature in Feature.objects.all()}
+        created = sorted(code for code in declared if code not in live)
+        # A feature declared again gets its retired row back, with the grants that point at it.
+        retired_rows = {
+            feature.code: feature
+            for feature in Feature.all_objects.filter(code__in=created, is_deleted=True).order_by(
+                "deleted_at"
+            )
+        }
+        for code in created:
+            if code in retired_rows:
+                retired_rows[code].restore()
+        new_codes = [code for code in created if code not in retired_rows]
+        Feature.objects.bulk_create([Feature(code=code, name=declared[code]) for code in new_codes])
+        retired = sorted(code for code in live if code not in declared)
+        for code in retired:
+            live[code].soft_delete()
+        if created or retired:
+            rbac_invalidate_all()
+    return {"created": created, "retired": retired}

@@ -1,1 +1,0 @@
-"""WebSockets on the core layer: JWT authentication, the base consumer, notifications."""
