@@ -8,7 +8,6 @@ from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import exceptions
@@ -20,9 +19,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
-from apps.core.audit.writer import audit_create, audit_update, snapshot
+from apps.core.models.audit import AuditAction
 from apps.core.platform.revocation import access_token_revoke, user_access_tokens_revoke
 from apps.core.platform.tasks import dispatch_on_commit
+from apps.core.records.changes import Change, model_changed_send, snapshot
+from apps.core.records.services import object_update
 
 EMAIL_TAKEN_MESSAGE = "A user with this email already exists."
 INVALID_CREDENTIALS_MESSAGE = "No active account found with the given credentials."
@@ -57,15 +58,15 @@ def user_register(*, email: str, password: str, name: str) -> User:
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, name=name)
-            audit_create(user)
+            model_changed_send(model=User, action=AuditAction.CREATE, changes=[Change(user)])
             return user
     except IntegrityError as exc:  # a concurrent sign-up won the unique slot
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc
 
 
-def auth_login(*, request: HttpRequest | None, email: str, password: str) -> TokenPair:
+def auth_login(*, email: str, password: str) -> TokenPair:
     """Check the credentials and issue a token pair; same 401 for any failure."""
-    user = authenticate(request, email=normalize_email(email), password=password)
+    user = authenticate(None, email=normalize_email(email), password=password)
     if user is None or not user.is_active:
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS_MESSAGE)
     update_last_login(User, user)
@@ -131,15 +132,10 @@ def user_tokens_revoke_all(*, user: User) -> int:
 
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """Change the caller's own name and phone."""
-    fields = [field for field in ("name", "phone") if field in data]
-    with transaction.atomic():
-        old = snapshot(user)
-        for field in fields:
-            setattr(user, field, data[field])
-        if fields:
-            user.save(update_fields=[*fields, "updated_at"])
-            audit_update(user, old)
-    return user
+    changes: dict[str, Any] = {field: data[field] for field in ("name", "phone") if field in data}
+    if not changes:
+        return user
+    return object_update(instance=user, data=changes)
 
 
 def user_password_change(*, user: User, old_password: str, new_password: str) -> TokenPair:
@@ -179,10 +175,10 @@ def user_password_reset_confirm(*, uid: str, token: str, new_password: str) -> N
 
 def _password_set(user: User, new_password: str) -> None:
     """Store the new password (audited, redacted) and revoke every token the user holds."""
-    old = snapshot(user)
+    before = snapshot(user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
-    audit_update(user, old)
+    model_changed_send(model=User, action=AuditAction.UPDATE, changes=[Change(user, before)])
     user_tokens_revoke_all(user=user)
 
 

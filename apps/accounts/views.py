@@ -80,7 +80,7 @@ class LoginAPIView(AnonymousAuthAPIView):
         """Log in; 401 for wrong credentials, 429 past the login rate."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.auth_login(request=request._request, **serializer.validated_data)
+        pair = services.auth_login(**serializer.validated_data)
         return self.send_response(pair.as_dict())
 
 

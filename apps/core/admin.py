@@ -3,15 +3,14 @@
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest
 
-from apps.core.audit.writer import audit_create, audit_update, snapshot
 from apps.core.exceptions import Conflict
 from apps.core.models.audit import AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.context import acting_as
-from apps.core.records.services import object_restore, object_soft_delete
+from apps.core.records.services import object_restore, object_save, object_soft_delete
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -56,14 +55,9 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         return self.model.all_objects.all()
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Save and record the change (actor, address, diff) like an API write."""
-        with acting_as(request), transaction.atomic():
-            old = snapshot(type(obj).all_objects.get(pk=obj.pk)) if change else None
-            super().save_model(request, obj, form, change)
-            if old is None:
-                audit_create(obj)
-            else:
-                audit_update(obj, old)
+        """Save through the core service, recorded (actor, address, diff) like an API write."""
+        with acting_as(request):
+            object_save(instance=obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         """Soft delete, audited."""

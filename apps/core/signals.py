@@ -1,7 +1,10 @@
-"""Signal receivers of the core layer: RBAC cache invalidation and feature sync after migrate.
+"""Signal receivers of the core layer, wired in one place.
 
-Services invalidate explicitly; these receivers also catch writes made elsewhere (the Django
-admin, the shell), so a permission change is never served stale.
+- `model_changed` (every core write): the audit writer records it, the response cache
+  forgets the model's entries. Neither knows about the other.
+- RBAC cache invalidation on any write of roles, permissions, features and user roles
+  (services invalidate explicitly; these also catch the admin and the shell).
+- Feature sync after `migrate`.
 """
 
 from typing import Any
@@ -9,10 +12,14 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.core.audit.writer import audit_record_changes
 from apps.core.models.base import rows_soft_deleted
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.cache import namespace_bump
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
+from apps.core.records.changes import model_changed
+
+model_changed.connect(audit_record_changes, dispatch_uid="core.audit")
 
 
 @receiver([post_save, post_delete, rows_soft_deleted], sender=Role)
@@ -30,9 +37,9 @@ def user_roles_changed(sender: Any, instance: UserRole, **kwargs: Any) -> None: 
     rbac_invalidate_user(instance.user_id)
 
 
-@receiver(rows_soft_deleted)
-def cached_rows_soft_deleted(sender: Any, **kwargs: Any) -> None:
-    """A bulk soft delete (no audit row per row) still makes the model's cache stale."""
+@receiver([model_changed, rows_soft_deleted])
+def cached_model_changed(sender: Any, **kwargs: Any) -> None:
+    """A core write, or a bulk soft delete (no audit rows), makes the model's cache stale."""
     namespace_bump(sender._meta.label_lower)
 
 

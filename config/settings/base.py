@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
         "apps.core.http.authentication.TracedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.core.http.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.http.parsers.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",

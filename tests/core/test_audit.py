@@ -8,19 +8,12 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
-from apps.core.audit.writer import (
-    REDACTED,
-    LoggingMixin,
-    audit_bulk_create,
-    audit_bulk_update,
-    audit_create,
-    audit_update,
-    snapshot,
-)
+from apps.core.audit.writer import REDACTED, audit_create, audit_update
 from apps.core.models import AuditAction, AuditLog
 from apps.core.models.audit import APPEND_ONLY_MESSAGE, AppendOnlyError
 from apps.core.platform.context import ActorContext, set_actor_context
 from apps.core.platform.tracing import set_trace_id
+from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_purge, object_restore, object_soft_delete
 from tests.factories import UserFactory
 
@@ -199,17 +192,16 @@ def test_without_an_actor_context_the_row_is_anonymous(target: User) -> None:
     )
 
 
-def test_logging_mixin_records_through_the_same_functions(actor: User, target: User) -> None:
-    logger = LoggingMixin()
+def test_a_reported_change_is_recorded_by_the_audit_receiver(actor: User, target: User) -> None:
     before = snapshot(target)
-    target.name = "Via mixin"
+    target.name = "Via the signal"
     target.save()
 
-    logger.log_update(target, before)
+    model_changed_send(model=User, action=AuditAction.UPDATE, changes=[Change(target, before)])
 
     row = only_row_for(target)
     assert_context(row, target, AuditAction.UPDATE, actor)
-    assert row.changes == {"name": ["Target", "Via mixin"]}
+    assert row.changes == {"name": ["Target", "Via the signal"]}
 
 
 def test_bulk_create_of_many_users_writes_one_row_each_in_one_insert(actor: User) -> None:
@@ -218,7 +210,9 @@ def test_bulk_create_of_many_users_writes_one_row_each_in_one_insert(actor: User
     )
 
     with CaptureQueriesContext(connection) as queries:
-        audit_bulk_create(users)
+        model_changed_send(
+            model=User, action=AuditAction.CREATE, changes=[Change(user) for user in users]
+        )
 
     statements = [query["sql"] for query in queries.captured_queries]
     assert len(statements) == 1, statements
@@ -240,7 +234,11 @@ def test_bulk_update_writes_one_row_per_changed_object_in_one_insert(
     User.objects.bulk_update(users, ["name"])
 
     with django_assert_num_queries(1):
-        audit_bulk_update(users, olds)
+        model_changed_send(
+            model=User,
+            action=AuditAction.UPDATE,
+            changes=[Change(user, old) for user, old in zip(users, olds, strict=True)],
+        )
 
     rows = AuditLog.objects.filter(action=AuditAction.UPDATE)
     assert sorted(row.object_id for row in rows) == sorted(str(user.pk) for user in users[:3])

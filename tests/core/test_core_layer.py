@@ -409,13 +409,10 @@ def test_an_array_sent_to_a_detail_url_is_400_not_500(writer: Any) -> None:
     assert_envelope(response, 400)
 
 
-def test_non_versioned_bulk_update_sets_many_to_many(writer: Any, monkeypatch: Any) -> None:
-    from tests.testapp.serializers import NoteWriteSerializer
-
-    monkeypatch.setattr(NoteWriteSerializer, "is_versioned", property(lambda _self: False))
+def test_bulk_update_sets_many_to_many(writer: Any) -> None:
     target = note(writer)
     tag = Tag.objects.create(name="m2m")
-    payload = [{"id": str(target.pk), "tags": [str(tag.pk)]}]
+    payload = [{"id": str(target.pk), "version": 1, "tags": [str(tag.pk)]}]
     assert_envelope(api.client_for(writer).patch(NOTES, payload, format="json"), 200)
     assert list(target.tags.all()) == [tag]
 

@@ -163,7 +163,7 @@ def test_reference_to_a_missing_row_is_a_400_not_a_conflict() -> None:
     assert not UserRole.all_objects.exists()
 
 
-def test_global_handler_answers_a_unique_violation_with_an_enveloped_409() -> None:
+def test_global_handler_answers_a_unique_violation_with_a_409_error_item() -> None:
     User.objects.create(email="ada@example.com", name="Ada")
     error = integrity_error_of(lambda: User.objects.create(email="ADA@example.com", name="Eve"))
 
@@ -171,14 +171,11 @@ def test_global_handler_answers_a_unique_violation_with_an_enveloped_409() -> No
 
     assert response is not None
     assert response.status_code == 409
-    assert response.data["status"] == 409
-    assert response.data["success"] is False
-    assert response.data["errors"] == [
-        {"code": "conflict", "detail": USER_EMAIL_TAKEN, "attr": "email"}
-    ]
+    assert response.data == [{"code": "conflict", "detail": USER_EMAIL_TAKEN, "attr": "email"}]
+    assert response.message == USER_EMAIL_TAKEN  # the renderer builds the envelope around it
 
 
-def test_global_handler_answers_a_check_violation_with_an_enveloped_400() -> None:
+def test_global_handler_answers_a_check_violation_with_a_400_error_item() -> None:
     role = Role.objects.create(code="manager", name="Manager")
     feature = Feature.objects.create(code="zz_test.integrity", name="Products")
     error = integrity_error_of(
@@ -189,6 +186,4 @@ def test_global_handler_answers_a_check_violation_with_an_enveloped_400() -> Non
 
     assert response is not None
     assert response.status_code == 400
-    assert response.data["errors"] == [
-        {"code": "invalid", "detail": CHECK_MESSAGE, "attr": "scope"}
-    ]
+    assert response.data == [{"code": "invalid", "detail": CHECK_MESSAGE, "attr": "scope"}]

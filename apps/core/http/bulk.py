@@ -3,22 +3,22 @@
 Validation runs every item and reports errors by index (`attr` like `3.price`). Per-item
 database work is batched: related objects are fetched with one query per relation field,
 single-field uniqueness with one query per field (plus duplicates inside the batch), so the
-query count does not grow with the number of items. Writes are one `bulk_create` and one
-audit INSERT inside a transaction; models with `bulk_per_row_signals` are saved row by row.
+query count does not grow with the number of items. Writes go through the core services
+(`object_bulk_create`: one INSERT per table and one audit INSERT; `object_bulk_update`).
+For a bulk update the rows the caller may change arrive as the serializer's `instance`.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
+from django.db import models
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
-from apps.core.audit.writer import LoggingMixin, snapshot
-from apps.core.exceptions import UNIQUE_MESSAGE, VersionConflict
+from apps.core.exceptions import UNIQUE_MESSAGE
+from apps.core.records.services import object_bulk_create, object_bulk_update
 
 DUPLICATE_IN_BATCH_MESSAGE = "This {field} appears more than once in the request."
 NOT_FOUND_MESSAGE = "No object with this id (or not yours to change)."
@@ -61,15 +61,20 @@ def _relation_key(field: serializers.RelatedField[Any, Any, Any]) -> str | None:
     return None
 
 
-class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
+class AppBulkListSerializer(serializers.ListSerializer[Any]):
     """`many=True` for AppWriteOnlyModelSerializer: bulk create and versioned bulk update."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Empty arrays and arrays over BULK_MAX_ITEMS are refused (400)."""
+        """Empty arrays and arrays over BULK_MAX_ITEMS are refused (400). The `instance` of a
+        bulk update is the rows the caller may change, matched to items by `id`."""
         kwargs.setdefault("allow_empty", False)
         kwargs.setdefault("max_length", settings.BULK_MAX_ITEMS)
         super().__init__(*args, **kwargs)
         self.typed_child.check_live_uniqueness = False  # checked for the batch instead
+        instances = self.instance if isinstance(self.instance, list | tuple) else None
+        self.instances_by_id: dict[str, Any] | None = (
+            None if instances is None else {str(obj.pk): obj for obj in instances}
+        )
 
     @property
     def model(self) -> Any:
@@ -97,7 +102,7 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
 
     def run_child_validation(self, data: Any) -> Any:
         """For bulk update, validate each item against the instance its `id` names."""
-        instances: dict[str, Any] | None = getattr(self, "_instances_by_id", None)
+        instances = self.instances_by_id
         if instances is not None:
             item_id = str(data.get("id", "")) if isinstance(data, dict) else ""
             if item_id not in instances:
@@ -165,7 +170,7 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
         if not unique_fields:
             return
         errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in items]
-        own_ids = set(getattr(self, "_instances_by_id", {}))  # a row may keep its own value
+        own_ids = set(self.instances_by_id or {})  # a row may keep its own value
         label = self.model._meta.verbose_name
         for name, queryset in unique_fields:
             values = [item.get(name) for item in items]
@@ -191,74 +196,15 @@ class AppBulkListSerializer(LoggingMixin, serializers.ListSerializer[Any]):
     # --- writes -----------------------------------------------------------------------
 
     def create(self, validated_data: list[dict[str, Any]]) -> list[models.Model]:
-        """All items or none, in one transaction; constant queries unless per-row signals."""
-        model = self.model
-        with transaction.atomic():
-            if getattr(model, "bulk_per_row_signals", False):
-                return [self.typed_child.create(dict(item)) for item in validated_data]
-            many_to_many = [self._pop_many_to_many(item) for item in validated_data]
-            objects = [
-                model(**{k: v for k, v in item.items() if k != "version"})
-                for item in validated_data
-            ]
-            model._default_manager.bulk_create(objects)
-            self._bulk_set_many_to_many(objects, many_to_many)
-            self.log_bulk_create(objects)
-        return objects
+        """All items or none, through `object_bulk_create`."""
+        return object_bulk_create(model=self.model, items=validated_data)
 
     def update(self, instances: Any, validated_data: list[dict[str, Any]]) -> list[models.Model]:
-        """Each item updates the instance its `id` names; versioned rows are checked one by one."""
-        by_id: dict[str, Any] = self._instances_by_id
-        updated: list[models.Model] = []
-        olds = []
-        with transaction.atomic():
-            for validated, raw in zip(validated_data, self.initial_data, strict=True):
-                instance = by_id[str(raw["id"])]
-                olds.append(snapshot(instance))
-                item = {k: v for k, v in validated.items() if k != "id"}
-                if self.typed_child.is_versioned:
-                    item.setdefault("version", raw.get("version"))
-                    if item["version"] is None:
-                        raise VersionConflict
-                    updated.append(self.typed_child.versioned_update(instance, item))
-                else:
-                    many_to_many = self._pop_many_to_many(item)
-                    for key, value in item.items():
-                        setattr(instance, key, value)
-                    instance.save()
-                    for name, values in many_to_many.items():
-                        getattr(instance, name).set(values)
-                    updated.append(instance)
-            self.log_bulk_update(updated, olds)
-        return updated
-
-    def bind_instances(self, instances: Iterable[models.Model]) -> None:
-        """Give a bulk update the instances it may change (already scoped by the view)."""
-        self._instances_by_id = {str(instance.pk): instance for instance in instances}
-
-    def _pop_many_to_many(self, item: dict[str, Any]) -> dict[str, list[Any]]:
-        """Take the many-to-many values out of an item (bulk_create cannot set them)."""
-        return {
-            field.name: item.pop(field.name)
-            for field in self.model._meta.many_to_many
-            if field.name in item
-        }
-
-    def _bulk_set_many_to_many(
-        self, objects: list[models.Model], values: list[dict[str, list[Any]]]
-    ) -> None:
-        """One INSERT per many-to-many field, through its through model."""
-        for field in self.model._meta.many_to_many:
-            through = getattr(self.model, field.name).through
-            source = field.m2m_field_name()
-            target = field.m2m_reverse_field_name()
-            pairs = {
-                (obj.pk, related.pk)
-                for obj, item in zip(objects, values, strict=True)
-                for related in item.get(field.name, [])
-            }  # a repeated id in one item is one link, as `.set()` would make it
-            rows = [
-                through(**{f"{source}_id": a, f"{target}_id": b}) for a, b in sorted(pairs, key=str)
-            ]
-            if rows:
-                through.objects.bulk_create(rows)
+        """Each item updates the instance its `id` names (with its `version` when versioned)."""
+        by_id = self.instances_by_id or {}
+        updates = []
+        for validated, raw in zip(validated_data, self.initial_data, strict=True):
+            item = {k: v for k, v in validated.items() if k not in ("id", "version")}
+            version = validated.get("version", raw.get("version"))
+            updates.append((by_id[str(raw["id"])], item, version))
+        return object_bulk_update(updates=updates)

@@ -1,7 +1,17 @@
-"""The one JSON envelope every response under /api/ and /health/ is wrapped in."""
+"""The one JSON envelope every response under /api/ and /health/ is wrapped in.
 
+Views answer with `AppResponse(data, message=..., pagination=...)` (through
+`AppViewMixin.send_response`) or DRF's plain `Response`; the envelope itself is built once, at
+render time, by `apps.core.http.renderers.EnvelopeJSONRenderer`. Code that stores an answer
+(the response cache, idempotency records) stores `AnswerContent`, never an envelope, so the
+trace id of the request that is answering is the one rendered.
+"""
+
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+
+from rest_framework.response import Response
 
 from apps.core.platform.tracing import get_trace_id
 
@@ -49,3 +59,86 @@ def _default_error_message(status: int, errors: list[dict[str, Any]] | None) -> 
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+class AppResponse(Response):
+    """DRF's Response plus what the envelope carries besides `data`.
+
+    `data` is the payload of a success, or the list of error items of an error (status 400
+    and up); `message` and `pagination` go to the envelope's `message` and `meta.pagination`.
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        status: int | None = None,
+        *,
+        message: str | None = None,
+        pagination: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """DRF's Response with the envelope's message and page information."""
+        super().__init__(data, status=status, headers=headers)
+        self.message = message
+        self.pagination = pagination
+
+
+@dataclass(frozen=True)
+class AnswerContent:
+    """What an answer holds apart from its trace id: what caches and replays store."""
+
+    status: int
+    data: Any
+    message: str | None = None
+    pagination: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, response: Response) -> "AnswerContent":
+        """The content of a response (plain DRF responses have no message or pagination)."""
+        return cls(
+            status=response.status_code,
+            data=response.data,
+            message=getattr(response, "message", None),
+            pagination=getattr(response, "pagination", None),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-storable dict (see `from_json`)."""
+        return {
+            "status": self.status,
+            "data": self.data,
+            "message": self.message,
+            "pagination": self.pagination,
+        }
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "AnswerContent":
+        """The content stored by `to_json`."""
+        return cls(
+            status=int(stored["status"]),
+            data=stored.get("data"),
+            message=stored.get("message"),
+            pagination=stored.get("pagination"),
+        )
+
+    def response(self, headers: dict[str, str] | None = None) -> AppResponse:
+        """A response that renders as the stored answer did (with today's trace id)."""
+        return AppResponse(
+            self.data,
+            status=self.status,
+            message=self.message,
+            pagination=self.pagination,
+            headers=headers,
+        )
+
+
+def envelope_of(response: Response, data: Any) -> dict[str, Any]:
+    """The envelope of a response whose payload is `data` (errors at status 400 and up)."""
+    status = response.status_code
+    message = getattr(response, "message", None)
+    if status >= FIRST_ERROR_STATUS:
+        errors = data if isinstance(data, list) else None
+        return build_envelope(status=status, errors=errors, message=message)
+    return build_envelope(
+        status=status, data=data, message=message, pagination=getattr(response, "pagination", None)
+    )

@@ -1,7 +1,8 @@
-"""The one global exception handler: every error becomes the envelope.
+"""The one global exception handler: every error becomes error items and a message.
 
 Built on drf-standardized-errors, which flattens nested DRF errors into `{code, detail, attr}`
 items with dotted `attr` (`items.0.quantity`); we only change the outer shape and the logging.
+The envelope around them is built at render time (apps.core.http.renderers).
 """
 
 from dataclasses import asdict
@@ -32,7 +33,7 @@ from apps.core.http.envelope import (
     SERVER_ERROR_CODE,
     SERVER_ERROR_MESSAGE,
     VALIDATION_ERROR_MESSAGE,
-    build_envelope,
+    AppResponse,
     error_item,
 )
 
@@ -42,7 +43,7 @@ logger = structlog.get_logger(__name__)
 
 
 class EnvelopeExceptionFormatter(ExceptionFormatter):
-    """Formats the flattened errors as the envelope (see apps.core.http.envelope)."""
+    """Formats the flattened errors as the envelope's `errors` and `message`."""
 
     def get_errors(self) -> list[Error]:
         """The library's flattening, after turning integer keys into strings.
@@ -53,7 +54,10 @@ class EnvelopeExceptionFormatter(ExceptionFormatter):
         return flatten_errors(_string_keys(self.exc.detail))
 
     def format_error_response(self, error_response: ErrorResponse) -> Any:
-        """The envelope for this error; 5xx never exposes internals."""
+        """`{"errors": [...], "message": ...}` for this error; 5xx never exposes internals.
+
+        The handler turns it into an AppResponse; the renderer builds the envelope.
+        """
         message: str | None
         errors = [asdict(error) for error in error_response.errors]
         for error in errors:
@@ -65,7 +69,7 @@ class EnvelopeExceptionFormatter(ExceptionFormatter):
             message = VALIDATION_ERROR_MESSAGE
         else:
             message = errors[0]["detail"] if errors else None
-        return build_envelope(status=self.exc.status_code, errors=errors, message=message)
+        return {"errors": errors, "message": message}
 
 
 def _string_keys(detail: Any) -> Any:
@@ -102,6 +106,15 @@ class EnvelopeExceptionHandler(ExceptionHandler):
         if isinstance(exc, SuspiciousOperation):
             return BadRequest()
         return super().convert_known_exceptions(exc)
+
+    def get_response(self, exc: exceptions.APIException, data: Any) -> Response:
+        """The error items as the response's data, the message beside them."""
+        return AppResponse(
+            data["errors"],
+            status=exc.status_code,
+            message=data["message"],
+            headers=self.get_headers(exc),
+        )
 
     def report_exception(self, exc: exceptions.APIException, response: Response) -> None:
         """Log 5xx with its traceback (the trace id is bound) and tell Sentry via the signal."""

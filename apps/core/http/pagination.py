@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
+from apps.core.http.envelope import AppResponse
+
 
 class AppPageNumberPagination(PageNumberPagination):
     """`?page=2&page_size=50` (at most 100); meta `{count, page, page_size, next, previous}`."""
@@ -23,6 +25,10 @@ class AppPageNumberPagination(PageNumberPagination):
             "previous": self.get_previous_link(),
         }
 
+    def get_paginated_response(self, data: Any) -> AppResponse:
+        """The page's items as data, the page information for `meta.pagination`."""
+        return AppResponse(data, pagination=self.get_pagination_meta())
+
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The items' array: the envelope (apps.core.http.openapi) carries the page meta."""
         return schema
@@ -38,6 +44,10 @@ class AppCursorPagination(CursorPagination):
     def get_pagination_meta(self) -> dict[str, Any]:
         """The `meta.pagination` of the current page."""
         return {"next": self.get_next_link(), "previous": self.get_previous_link()}
+
+    def get_paginated_response(self, data: Any) -> AppResponse:
+        """The page's items as data, the page information for `meta.pagination`."""
+        return AppResponse(data, pagination=self.get_pagination_meta())
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The items' array: the envelope carries the page meta."""

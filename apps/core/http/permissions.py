@@ -3,8 +3,6 @@
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -24,9 +22,6 @@ MISSING_FEATURE_MESSAGE = (
     "{view} uses HasFeaturePermission but declares no `feature`; "
     "add e.g. feature = 'catalog.products'."
 )
-MISSING_OWNER_MESSAGE = (
-    "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
-)
 MISSING_FLAG_MESSAGE = (
     "{view} has no permission flag for action '{action}'; "
     "add it to `action_flags`, e.g. action_flags = {{'{action}': 'update'}}."
@@ -42,32 +37,6 @@ def required_flag(view: Any) -> str:
             MISSING_FLAG_MESSAGE.format(view=type(view).__name__, action=action)
         )
     return flags[action]
-
-
-def queryset_for_flag(
-    queryset: models.QuerySet[Any],
-    *,
-    user: Any,
-    feature: str,
-    flag: str,
-    owner_field: str | None,
-    who: str,
-) -> models.QuerySet[Any]:
-    """The rows `user` may `flag` on `feature`: all of them, or their own by `owner_field`.
-
-    403 without the flag; a scope `own` with no `owner_field` is a configuration error in
-    `who` (the view or upload target), raised with the fix in the message.
-    """
-    if user.is_superuser:
-        return queryset
-    scope = user_permission_scope(user=user, feature=feature, flag=flag)
-    if scope is None:
-        raise PermissionDenied
-    if scope == "all":
-        return queryset
-    if owner_field is None:
-        raise ImproperlyConfigured(MISSING_OWNER_MESSAGE.format(view=who))
-    return queryset.filter(**{owner_field: user})
 
 
 def _method_action(method: str) -> str:

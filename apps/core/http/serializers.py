@@ -3,27 +3,25 @@
 - `AppModelSerializer`: explicit fields only.
 - `AppReadOnlyModelSerializer`: the GET path; resolves each field's reader once per serializer
   instead of once per object and refuses writes.
-- `AppWriteOnlyModelSerializer`: validation, audit on create/update, optimistic locking for
-  `VersionedModel` (one conditional UPDATE), and the bulk list serializer for arrays.
+- `AppWriteOnlyModelSerializer`: validation; writes through the core services
+  (apps.core.records.services: recorded in the audit log, optimistic locking for
+  `VersionedModel`); arrays use the bulk list serializer (apps.core.http.bulk).
 """
 
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import models
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.relations import PKOnlyObject
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 
-from apps.core.audit.writer import LoggingMixin, snapshot
-from apps.core.exceptions import UNIQUE_MESSAGE, VersionConflict
+from apps.core.exceptions import UNIQUE_MESSAGE
 from apps.core.models.base import VersionedModel
+from apps.core.records.services import object_create, object_update
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
 # Field types whose to_representation returns a value of this Python type unchanged.
@@ -87,7 +85,9 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
         if cached is not None:
             return cached
         readers: list[Reader] = []
-        for field in self._readable_fields:
+        for field in self.fields.values():
+            if field.write_only:
+                continue
             source, name = str(field.source), str(field.field_name)
             simple = source != "*" and "." not in source
             is_relation = isinstance(field, serializers.RelatedField | serializers.ManyRelatedField)
@@ -136,17 +136,19 @@ def _attribute_reader(source: str) -> Callable[[Any], Any]:
     return read
 
 
-class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):
-    """Input: validates, writes, audits; versioned models are locked optimistically.
+class AppWriteOnlyModelSerializer(AppModelSerializer):
+    """Input: validates, then writes through the core services (audited, version-checked).
 
-    For a `VersionedModel` an update must carry `version`; the check and the increment are
-    one `UPDATE ... WHERE id = %s AND version = %s`, so of two concurrent writers with the same
-    version exactly one wins and the other gets 409 `version_conflict`.
+    For a `VersionedModel` an update must carry `version`; `object_update` checks and
+    increments it in one `UPDATE ... WHERE id = %s AND version = %s`, so of two concurrent
+    writers with the same version exactly one wins and the other gets 409 `version_conflict`.
+    An array (`many=True`) gets AppBulkListSerializer unless `Meta.list_serializer_class`
+    names another.
     """
 
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> Any:
-        """As DRF's, but arrays default to the core bulk list serializer."""
+        """As DRF's (its documented hook), but arrays default to the core bulk list serializer."""
         from apps.core.http.bulk import AppBulkListSerializer
 
         list_kwargs = {
@@ -210,49 +212,11 @@ class AppWriteOnlyModelSerializer(LoggingMixin, AppModelSerializer):
         return fields
 
     def create(self, validated_data: dict[str, Any]) -> Any:
-        """Create and record the audit row in one transaction."""
-        validated_data.pop("version", None)
-        with transaction.atomic():
-            instance = super().create(validated_data)
-            self.log_create(instance)
-        return instance
+        """Create through `object_create` (recorded)."""
+        return object_create(model=self.model_class, data=validated_data)
 
     def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
-        """Update (conditionally on `version` when versioned) and record the diff."""
-        with transaction.atomic():
-            old = snapshot(instance)
-            if self.is_versioned:
-                instance = self.versioned_update(instance, validated_data)
-            else:
-                instance = super().update(instance, validated_data)
-            self.log_update(instance, old)
-        return instance
-
-    def versioned_update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
-        """One conditional UPDATE; 409 when `version` is missing or no longer current."""
-        expected = validated_data.pop("version", None)
-        if expected is None:
-            raise VersionConflict
-        many_to_many = {
-            name: validated_data.pop(name)
-            for name in list(validated_data)
-            if _is_many_to_many(instance, name)
-        }
-        model = type(instance)
-        updated = model.all_objects.filter(pk=instance.pk, version=expected).update(
-            **validated_data, version=F("version") + 1, updated_at=timezone.now()
-        )
-        if updated != 1:
-            raise VersionConflict
-        for name, values in many_to_many.items():
-            getattr(instance, name).set(values)
-        instance.refresh_from_db()
-        return instance
-
-
-def _is_many_to_many(instance: models.Model, name: str) -> bool:
-    """True when `name` is a many-to-many field of the instance's model."""
-    try:
-        return bool(instance._meta.get_field(name).many_to_many)
-    except FieldDoesNotExist:
-        return False
+        """Update through `object_update` (version-checked, recorded with a diff)."""
+        data = dict(validated_data)
+        version = data.pop("version", None)
+        return object_update(instance=instance, data=data, version=version)

@@ -1,12 +1,14 @@
-"""Base view classes every feature app builds on. Views answer only through these helpers.
+"""Base view classes every feature app builds on: lists of mixins, nothing else.
 
-- `AppAPIView`: a plain endpoint (envelope helpers, actor context for the audit log).
+- `AppAPIView`: a plain endpoint (answers through `send_response`, actor context for the
+  audit log, `idempotent_methods`).
 - `AppModelListAPIViewSet`: list with pagination, django-filter, search and ordering.
 - `AppModelRetrieveAPIViewSet`: one object.
 - `AppModelCUDAPIViewSet`: create (one or an array), update, partial update, bulk update
   (PATCH of an array), soft destroy.
 - `AppModelViewSet`: all of the above.
-Model viewsets are RBAC-checked against their `feature` and scoped by `owner_field`.
+Model viewsets are RBAC-checked against their `feature` and scoped by `owner_field`. Every
+answer is wrapped in the envelope when it is rendered (apps.core.http.renderers).
 """
 
 from rest_framework.views import APIView
@@ -15,22 +17,21 @@ from rest_framework.viewsets import GenericViewSet
 from apps.core.http.mixins import (
     ActorContextMixin,
     AppViewMixin,
-    BulkSerializerMixin,
-    CachedResponseMixin,
+    BulkCreateModelMixin,
+    BulkUpdateModelMixin,
+    CachedListModelMixin,
+    CachedRetrieveModelMixin,
     ConditionalGetMixin,
-    EnvelopeCreateModelMixin,
-    EnvelopeListModelMixin,
-    EnvelopeRetrieveModelMixin,
-    EnvelopeUpdateModelMixin,
     FeatureScopeMixin,
     IdempotencyMixin,
     SerializerByActionMixin,
     SoftDestroyModelMixin,
+    UpdateModelMixin,
 )
 
 
 class AppAPIView(IdempotencyMixin, ActorContextMixin, AppViewMixin, APIView):
-    """A plain endpoint on the core layer: envelope helpers plus DRF's APIView.
+    """A plain endpoint on the core layer.
 
     Subclasses declare `permission_classes`, `throttle_classes` and the serializers they use.
     """
@@ -40,27 +41,28 @@ class AppGenericViewSet(
     IdempotencyMixin,
     ActorContextMixin,
     FeatureScopeMixin,
-    SerializerByActionMixin,
-    CachedResponseMixin,
     ConditionalGetMixin,
     AppViewMixin,
     GenericViewSet,
 ):
-    """Base of the model viewsets: envelope, audit context, RBAC scope, serializers by action."""
+    """Base of the model viewsets: audit context, RBAC scope, ETags, idempotency."""
 
 
-class AppModelListAPIViewSet(EnvelopeListModelMixin, AppGenericViewSet):
+class AppModelListAPIViewSet(SerializerByActionMixin, CachedListModelMixin, AppGenericViewSet):
     """`GET /collection/`: declare `queryset` (from a selector), serializers, filterset_class."""
 
 
-class AppModelRetrieveAPIViewSet(EnvelopeRetrieveModelMixin, AppGenericViewSet):
+class AppModelRetrieveAPIViewSet(
+    SerializerByActionMixin, CachedRetrieveModelMixin, AppGenericViewSet
+):
     """`GET /collection/{id}/`."""
 
 
 class AppModelCUDAPIViewSet(
-    BulkSerializerMixin,
-    EnvelopeCreateModelMixin,
-    EnvelopeUpdateModelMixin,
+    SerializerByActionMixin,
+    BulkCreateModelMixin,
+    UpdateModelMixin,
+    BulkUpdateModelMixin,
     SoftDestroyModelMixin,
     AppGenericViewSet,
 ):

@@ -32,14 +32,6 @@ class SoftDeleteQuerySet(models.QuerySet[Any]):
         """Delete the rows from the database (cascades as the foreign keys declare)."""
         return super().delete()
 
-    def alive(self) -> "SoftDeleteQuerySet":
-        """Rows that are not soft-deleted."""
-        return self.filter(is_deleted=False)
-
-    def dead(self) -> "SoftDeleteQuerySet":
-        """Rows that are soft-deleted."""
-        return self.filter(is_deleted=True)
-
 
 class AllObjectsManager(models.Manager[_M]):
     """Sees every row, deleted or not (`Model.all_objects`); querysets soft-delete."""
@@ -88,6 +80,15 @@ class BaseModel(models.Model):
     class Meta:
         abstract = True
         ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def delete(self, using: Any = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Soft delete, as `QuerySet.delete()` does: the row stays, in the trash.
+
+        Only `apps.core.records.services.object_purge` removes a row from the database.
+        """
+        self.soft_delete()
+        rows_soft_deleted.send(sender=type(self), count=1)
+        return 1, {self._meta.label: 1}
 
     def soft_delete(self, *, by: Any = None) -> None:
         """Mark this row deleted (it disappears from `objects`)."""

@@ -1,4 +1,5 @@
-"""Effective permissions of a user, cached, and the hooks that invalidate them.
+"""Effective permissions of a user, cached; the hooks that invalidate them; the rows a
+permission reaches (`queryset_for_flag`).
 
 A user's permissions are `{feature_code: {flag: scope}}` (flags `create`, `retrieve`,
 `update`, `delete`; scope `own` or `all`), merged over their live roles: a flag is granted
@@ -13,7 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from rest_framework.exceptions import PermissionDenied
 
 from apps.core.models.rbac import PermissionScope, RolePermission, UserRole
 
@@ -21,6 +24,9 @@ FLAGS = ("create", "retrieve", "update", "delete")
 GENERATION_KEY = "rbac:generation"
 
 Permissions = dict[str, dict[str, str]]
+MISSING_OWNER_MESSAGE = (
+    "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
+)
 
 
 def _generation() -> int:
@@ -95,3 +101,29 @@ def _bump_generation() -> None:
 def rbac_invalidate_all() -> None:
     """Make every cached permission stale (a role, feature or role permission changed)."""
     _now_and_after_commit(_bump_generation)
+
+
+def queryset_for_flag(
+    queryset: models.QuerySet[Any],
+    *,
+    user: Any,
+    feature: str,
+    flag: str,
+    owner_field: str | None,
+    who: str,
+) -> models.QuerySet[Any]:
+    """The rows `user` may `flag` on `feature`: all of them, or their own by `owner_field`.
+
+    403 without the flag; a scope `own` with no `owner_field` is a configuration error in
+    `who` (the view or upload target), raised with the fix in the message.
+    """
+    if user.is_superuser:
+        return queryset
+    scope = user_permission_scope(user=user, feature=feature, flag=flag)
+    if scope is None:
+        raise PermissionDenied
+    if scope == "all":
+        return queryset
+    if owner_field is None:
+        raise ImproperlyConfigured(MISSING_OWNER_MESSAGE.format(view=who))
+    return queryset.filter(**{owner_field: user})

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.exceptions import ValidationError
 
-from apps.core.audit.writer import audit_create, audit_delete, audit_update, snapshot
 from apps.core.models.base import SoftDeleteQuerySet
-from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
+from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
+from apps.core.records.services import object_create, object_soft_delete, object_update
 
 UNKNOWN_ROLES_MESSAGE = "Unknown role(s): {codes}."
 DUPLICATE_FEATURE_MESSAGE = "Feature {code} is listed more than once."
@@ -55,9 +55,10 @@ def role_create(
 ) -> Role:
     """A new role and its permissions, audited."""
     with transaction.atomic():
-        role = Role.objects.create(code=code, name=name, description=description)
+        role = object_create(
+            model=Role, data={"code": code, "name": name, "description": description}
+        )
         _set_permissions(role, permissions)
-        audit_create(role)
         rbac_invalidate_all()
     return role
 
@@ -65,17 +66,38 @@ def role_create(
 def role_update(*, role: Role, data: dict[str, Any]) -> Role:
     """Change a role's fields and, when given, replace its permissions; audited."""
     with transaction.atomic():
-        old = snapshot(role)
         permissions = data.pop("permissions", None)
-        for field in ("code", "name", "description"):
-            if field in data:
-                setattr(role, field, data[field])
-        role.save()
+        fields: dict[str, Any] = {f: data[f] for f in ("code", "name", "description") if f in data}
+        object_update(instance=role, data=fields)
         if permissions is not None:
             _set_permissions(role, permissions)
-        audit_update(role, old)
         rbac_invalidate_all()
     return role
+
+
+def role_features_grant(*, role: Role, prefix: str = "", write: bool) -> int:
+    """Give `role` every live feature whose code starts with `prefix` it holds no grant on yet:
+    read, or read and write (create, update, delete), scope `all`. Returns how many it added."""
+    granted = RolePermission.objects.filter(role=role).values_list("feature_id", flat=True)
+    created = RolePermission.objects.bulk_create(
+        [
+            RolePermission(
+                role=role,
+                feature=feature,
+                can_retrieve=True,
+                can_create=write,
+                can_update=write,
+                can_delete=write,
+                scope=PermissionScope.ALL,
+            )
+            for feature in Feature.objects.filter(code__startswith=prefix).exclude(
+                pk__in=set(granted)
+            )
+        ]
+    )
+    if created:
+        rbac_invalidate_all()
+    return len(created)
 
 
 def user_roles_set(*, user: Any, role_codes: Iterable[str]) -> list[str]:
@@ -91,10 +113,9 @@ def user_roles_set(*, user: Any, role_codes: Iterable[str]) -> list[str]:
         }
         for code, user_role in current.items():
             if code not in wanted:
-                user_role.soft_delete()
-                audit_delete(user_role)
+                object_soft_delete(instance=user_role, actor=None)
         for code in sorted(wanted - current.keys()):
-            audit_create(UserRole.objects.create(user=user, role=roles[code]))
+            object_create(model=UserRole, data={"user": user, "role": roles[code]})
         rbac_invalidate_user(user.pk)
     return sorted(wanted)
 

@@ -1,0 +1,38 @@
+"""View mixins of the core layer, one concern per module, composed in apps.core.http.views.
+
+Each needs only DRF's APIView or GenericAPIView plus the hooks its docstring names, like DRF's
+own mixins; list and retrieve are DRF's ListModelMixin and RetrieveModelMixin themselves.
+"""
+
+from apps.core.http.mixins.actor import ActorContextMixin
+from apps.core.http.mixins.bulk import BulkCreateModelMixin, BulkUpdateModelMixin
+from apps.core.http.mixins.caching import (
+    CachedListModelMixin,
+    CachedResponseMixin,
+    CachedRetrieveModelMixin,
+)
+from apps.core.http.mixins.conditional import ConditionalGetMixin
+from apps.core.http.mixins.create import CreateModelMixin
+from apps.core.http.mixins.destroy import SoftDestroyModelMixin
+from apps.core.http.mixins.idempotency import IdempotencyMixin
+from apps.core.http.mixins.response import AppViewMixin
+from apps.core.http.mixins.scope import FeatureScopeMixin
+from apps.core.http.mixins.serializers import SerializerByActionMixin
+from apps.core.http.mixins.update import UpdateModelMixin
+
+__all__ = [
+    "ActorContextMixin",
+    "AppViewMixin",
+    "BulkCreateModelMixin",
+    "BulkUpdateModelMixin",
+    "CachedListModelMixin",
+    "CachedResponseMixin",
+    "CachedRetrieveModelMixin",
+    "ConditionalGetMixin",
+    "CreateModelMixin",
+    "FeatureScopeMixin",
+    "IdempotencyMixin",
+    "SerializerByActionMixin",
+    "SoftDestroyModelMixin",
+    "UpdateModelMixin",
+]

@@ -1,0 +1,89 @@
+"""`CachedResponseMixin`: list and retrieve answers kept in the cache until their models change."""
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.core.cache import cache
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.http.envelope import AnswerContent
+from apps.core.platform.cache import queryset_namespaces, versioned_key
+
+CACHE_HEADER = "X-Cache"
+
+
+class CachedResponseMixin(GenericAPIView):
+    """`cache_responses = True` caches the 200 answers that go through `cached(compute)`.
+
+    Needs only GenericAPIView; CachedListModelMixin and CachedRetrieveModelMixin route DRF's
+    `list` and `retrieve` through it. The key holds the path, the sorted query string, the
+    audience and the version of each namespace in `cache_namespaces` (default: the view's
+    model and every model its queryset selects or prefetches). Every core write bumps its
+    model's version, so an answer is never served stale after a write; nothing scans keys.
+    The cache holds the answer's content, never an envelope. The audience is the user unless
+    the action is public or the view declares `cache_shared = True` (the answer depends on the
+    request alone).
+    Hooks: `get_cache_timeout()`, `cache_audience()`.
+    """
+
+    cache_responses: ClassVar[bool] = False
+    cache_shared: ClassVar[bool] = False
+    cache_timeout: ClassVar[int] = 300
+    cache_namespaces: ClassVar[tuple[str, ...]] = ()
+
+    def cached(self, compute: Callable[[], Response]) -> Response:
+        """The cached answer, or `compute()` stored when it is a 200."""
+        if not self.cache_responses or self.request.method != "GET":
+            return compute()
+        key = self.response_cache_key()
+        hit = cache.get(key)
+        if isinstance(hit, dict):
+            return AnswerContent.from_json(hit).response(headers={CACHE_HEADER: "hit"})
+        response = compute()
+        timeout = self.get_cache_timeout()
+        if response.status_code == status.HTTP_200_OK and timeout > 0:
+            cache.set(key, AnswerContent.of(response).to_json(), timeout=timeout)
+            response[CACHE_HEADER] = "miss"
+        return response
+
+    def get_cache_timeout(self) -> int:
+        """Seconds an answer may be cached (override when the answer moves with the clock)."""
+        return self.cache_timeout
+
+    def response_cache_key(self) -> str:
+        """What changes the answer: path, query, audience, namespace versions."""
+        request = self.request
+        namespaces = self.cache_namespaces or queryset_namespaces(self.get_queryset())
+        query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+        return versioned_key("resp", namespaces, request.path, query, self.cache_audience())
+
+    def cache_audience(self) -> str:
+        """`public` for public actions and anonymous callers, `shared` when the view says
+        so, else the user: one user's answer is never served to another."""
+        user = self.request.user
+        public_actions = getattr(self, "public_actions", ())
+        if getattr(self, "action", None) in public_actions or not user.is_authenticated:
+            return "public"
+        return "shared" if self.cache_shared else f"user:{user.pk}"
+
+
+class CachedListModelMixin(CachedResponseMixin, ListModelMixin):
+    """DRF's `list`, answered from the cache when the view sets `cache_responses`."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list answer, from the cache when enabled."""
+        compute = super().list
+        return self.cached(lambda: compute(request, *args, **kwargs))
+
+
+class CachedRetrieveModelMixin(CachedResponseMixin, RetrieveModelMixin):
+    """DRF's `retrieve`, answered from the cache when the view sets `cache_responses`."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The detail answer, from the cache when enabled."""
+        compute = super().retrieve
+        return self.cached(lambda: compute(request, *args, **kwargs))

@@ -1,0 +1,53 @@
+"""`ConditionalGetMixin`: ETags on GET answers, 304 for a client that already holds them."""
+
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.http import parse_etags
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.http.envelope import AnswerContent, build_envelope
+
+
+class ConditionalGetMixin(APIView):
+    """`etag = True`: GET answers carry an ETag of their content; a matching If-None-Match
+    gets 304 with no body (the client keeps its copy, the server skips sending it).
+
+    Needs only APIView. The tag covers everything the envelope holds but the trace id.
+    """
+
+    etag: ClassVar[bool] = False
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Tag 200 answers to GET; turn a match into 304."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        ok = response.status_code == status.HTTP_200_OK
+        if not (self.etag and request.method in ("GET", "HEAD") and ok):
+            return response
+        tag = f'"{content_digest(AnswerContent.of(response))[:32]}"'
+        response["ETag"] = tag
+        if tag in parse_etags(request.headers.get("If-None-Match", "")):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+            return super().finalize_response(request, not_modified, *args, **kwargs)
+        return response
+
+
+def content_digest(answer: AnswerContent) -> str:
+    """SHA-256 of the answer's envelope without its trace id (stable across requests)."""
+    envelope = build_envelope(
+        status=answer.status,
+        data=answer.data,
+        message=answer.message,
+        pagination=answer.pagination,
+    )
+    stable = {**envelope, "meta": {"pagination": answer.pagination}}
+    return hashlib.sha256(
+        json.dumps(stable, sort_keys=True, cls=DjangoJSONEncoder).encode()
+    ).hexdigest()

@@ -1,0 +1,49 @@
+"""`FeatureScopeMixin`: RBAC on a model view, and the queryset narrowed to the caller's scope."""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from django.db import models
+from rest_framework.generics import GenericAPIView
+
+from apps.core.http.permissions import HasFeaturePermission, required_flag
+from apps.core.rbac.permissions import queryset_for_flag
+
+
+class FeatureScopeMixin(GenericAPIView):
+    """`feature`, `public_actions`, `owner_field`, `action_flags`: who may do what, on which rows.
+
+    Needs only GenericAPIView. `get_queryset()` is the view's `get_base_queryset()` narrowed to
+    the caller's scope: scope `own` filters by `owner_field`, so another user's object is a 404,
+    never a 403 and never data. Hook: `get_base_queryset()` picks a selector per action.
+    """
+
+    permission_classes: Sequence[Any] = (HasFeaturePermission,)
+    feature: ClassVar[str | None] = None
+    public_actions: ClassVar[tuple[str, ...]] = ()
+    owner_field: ClassVar[str | None] = None
+    action_flags: ClassVar[dict[str, str]] = {}
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        """The base queryset, narrowed to the caller's scope."""
+        return self.scope_queryset(self.get_base_queryset())
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        """The declared `queryset`; override to pick a selector per action (never to scope)."""
+        queryset: models.QuerySet[Any] = super().get_queryset()
+        return queryset
+
+    def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """Filter by owner when the caller's scope for this action is `own`."""
+        user = self.request.user
+        public = getattr(self, "action", None) in self.public_actions
+        if public or not user.is_authenticated or self.feature is None:
+            return queryset
+        return queryset_for_flag(
+            queryset,
+            user=user,
+            feature=self.feature,
+            flag=required_flag(self),
+            owner_field=self.owner_field,
+            who=type(self).__name__,
+        )

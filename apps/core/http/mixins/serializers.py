@@ -1,0 +1,58 @@
+"""`SerializerByActionMixin`: a serializer class per action, declared as data."""
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+
+MISSING_SERIALIZER_MESSAGE = (
+    "{view} has no serializer for action '{action}'; declare serializer_classes = "
+    "{{'{action}': SomeSerializer}} or serializer_class."
+)
+WRITE_ACTIONS = ("create", "update", "partial_update", "bulk_update")
+
+
+class SerializerByActionMixin(GenericAPIView):
+    """`serializer_classes = {"list": ..., "retrieve": ..., "write": ...}` by declaration.
+
+    Needs only GenericAPIView. `write` serves create/update/partial_update/bulk_update unless
+    they are named one by one; `retrieve` serves list and the other reads; `serializer_class`
+    is the fallback. Writes answer with the `retrieve` serializer (`get_response_serializer`).
+    """
+
+    serializer_classes: ClassVar[dict[str, type[serializers.BaseSerializer[Any]]]] = {}
+
+    def get_serializer_class_for(self, action: str) -> type[serializers.BaseSerializer[Any]]:
+        """The serializer class declared for `action`."""
+        classes = self.serializer_classes
+        if action in classes:
+            return classes[action]
+        if action in WRITE_ACTIONS and "write" in classes:
+            return classes["write"]
+        if action not in WRITE_ACTIONS and "retrieve" in classes:
+            return classes["retrieve"]
+        fallback = getattr(self, "serializer_class", None)
+        if fallback is None:
+            raise ImproperlyConfigured(
+                MISSING_SERIALIZER_MESSAGE.format(view=type(self).__name__, action=action)
+            )
+        return fallback
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        """The serializer of the current action."""
+        return self.get_serializer_class_for(getattr(self, "action", None) or "retrieve")
+
+    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
+        """The detail serializer for what a write stored, re-read through the view's queryset.
+
+        Reading back through `get_queryset()` applies its select/prefetch_related, so the
+        answer to a bulk write costs the same few queries for 10 objects as for 500.
+        """
+        many = isinstance(instance, list)
+        items = instance if many else [instance]
+        stored = {obj.pk: obj for obj in self.get_queryset().filter(pk__in=[o.pk for o in items])}
+        reloaded = [stored.get(obj.pk, obj) for obj in items]
+        serializer_class = self.get_serializer_class_for("retrieve")
+        context = self.get_serializer_context()
+        return serializer_class(reloaded if many else reloaded[0], many=many, context=context)

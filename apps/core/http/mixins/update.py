@@ -1,0 +1,42 @@
+"""`UpdateModelMixin`: PUT or PATCH one object; answers with its stored detail."""
+
+from typing import Any
+
+from django.db import transaction
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.http.envelope import AppResponse
+
+
+class UpdateModelMixin(GenericAPIView):
+    """`update`/`partial_update`: validate against the object, `perform_update`, answer.
+
+    Needs only GenericAPIView. Hooks: `perform_update(serializer)` returns the updated object
+    (override it to call a service); `get_response_serializer(instance)`.
+    """
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """PUT (or PATCH with `partial=True`) of one object."""
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            updated = self.perform_update(serializer)
+        return AppResponse(self.get_response_serializer(updated).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """PATCH of one object."""
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> Any:
+        """Save through the serializer (version-checked and recorded by the core services)."""
+        return serializer.save()
+
+    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
+        """The serializer of the answer (SerializerByActionMixin answers with `retrieve`)."""
+        return self.get_serializer(instance, many=isinstance(instance, list))

@@ -1,0 +1,63 @@
+"""What a write changed, and the one signal every core write sends: `model_changed`.
+
+The core services (apps.core.records.services) send it inside the write's transaction, once
+per call (a bulk write sends one signal for all its rows). The audit writer subscribes and
+writes its rows in that same transaction, so a change and its audit rows commit or roll back
+together; the response cache subscribes and invalidates now and again after commit. A service
+that writes by other means (a user created with a hashed password) reports its change with
+`model_changed_send` so both still happen.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.dispatch import Signal
+
+from apps.core.models.audit import AuditAction
+
+Snapshot = dict[str, Any]
+# Bookkeeping columns that change on every write and say nothing about the change.
+UNRECORDED_FIELDS = frozenset({"updated_at"})
+
+# Sent with sender=<model class>, action=<AuditAction value>, changes=<list[Change]>.
+model_changed = Signal()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed row: the instance as it is now, and its values before (None if new)."""
+
+    instance: models.Model
+    before: Snapshot | None = None
+
+
+def snapshot(instance: models.Model) -> Snapshot:
+    """The recorded field values of an instance, JSON-safe (Decimal, UUID, dates as strings).
+
+    Kept in memory only to compute a diff: the audit writer redacts secrets when it stores one.
+    """
+    values = {
+        field.attname: _plain(field.value_from_object(instance))
+        for field in instance._meta.concrete_fields
+        if field.name not in UNRECORDED_FIELDS
+    }
+    safe: Snapshot = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return safe
+
+
+def _plain(value: Any) -> Any:
+    """A stored file is recorded by its name."""
+    return (value.name or None) if isinstance(value, FieldFile) else value
+
+
+def model_changed_send(
+    *, model: type[models.Model], action: AuditAction, changes: Sequence[Change]
+) -> None:
+    """Report a write of `model` (call inside the write's transaction)."""
+    if changes:
+        model_changed.send(sender=model, action=action, changes=list(changes))
