@@ -47,6 +47,43 @@ def test_a_second_read_is_served_from_the_cache_without_touching_the_table() -> 
     assert second.json()["meta"]["trace_id"] == second["X-Request-ID"]
 
 
+def test_the_cache_holds_the_answer_content_never_an_envelope(monkeypatch: Any) -> None:
+    from apps.core.http.mixins import caching
+
+    stored: list[Any] = []
+    real_set = caching.cache.set
+
+    def spy(key: str, value: Any, **kwargs: Any) -> None:
+        stored.append(value)
+        real_set(key, value, **kwargs)
+
+    monkeypatch.setattr(caching.cache, "set", spy)
+    Tag.objects.create(name="kept")
+    first = api.client_for(None).get(TAGS)
+    assert first["X-Cache"] == "miss"
+    assert len(stored) == 1
+    assert set(stored[0]) == {"status", "data", "message", "pagination"}
+    assert first["X-Request-ID"] not in str(stored[0])
+
+
+def test_a_write_reported_by_a_service_invalidates_without_an_audit_dependency() -> None:
+    """The cache listens to model_changed itself: the audit writer is not involved."""
+    from apps.core.audit.writer import audit_record_changes
+    from apps.core.models import AuditAction
+    from apps.core.records.changes import Change, model_changed, model_changed_send
+
+    client = api.client_for(None)
+    tag = Tag.objects.create(name="before")
+    assert names(client.get(TAGS)) == ["before"]
+    Tag.all_objects.filter(pk=tag.pk).update(name="after")
+    model_changed.disconnect(dispatch_uid="core.audit")
+    try:
+        model_changed_send(model=Tag, action=AuditAction.UPDATE, changes=[Change(tag, None)])
+    finally:
+        model_changed.connect(audit_record_changes, dispatch_uid="core.audit")
+    assert names(client.get(TAGS)) == ["after"]
+
+
 def test_every_kind_of_write_through_the_core_layer_invalidates() -> None:
     client = api.client_for(None)
     writer = UserFactory()

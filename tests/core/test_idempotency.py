@@ -178,3 +178,52 @@ def test_a_key_longer_than_255_characters_is_refused(writer: Any) -> None:
     )
     assert "at most 255" in body["message"]
     assert not Note.objects.exists()
+
+
+def test_the_stored_answer_is_data_and_a_replay_carries_its_own_trace_id(writer: Any) -> None:
+    first = post(writer, {"title": "traced"})
+    replay = post(writer, {"title": "traced"})
+    stored = IdempotencyRecord.objects.get().response_body
+    assert set(stored) == {"status", "data", "message", "pagination"}  # never an envelope
+    assert "meta" not in stored
+    assert "trace_id" not in str(stored)
+    assert replay.json()["meta"]["trace_id"] == replay["X-Request-ID"]
+    assert replay["X-Request-ID"] != first["X-Request-ID"]
+
+
+def test_losing_the_race_to_store_answers_with_the_winner_and_rolls_back(
+    writer: Any, monkeypatch: Any
+) -> None:
+    """The lock expired mid-request and another request stored first: the unique (user, key)
+    refuses the second record; this request's writes roll back and it replays the first."""
+    from tests.testapp.views import IdempotentNoteViewSet
+
+    original = IdempotentNoteViewSet.perform_create
+
+    def another_request_stores_first(self: Any, serializer: Any) -> Any:
+        created = original(self, serializer)
+        IdempotencyRecord.objects.create(
+            user=writer,
+            key="key-1",
+            method="POST",
+            path=URL,
+            request_hash="winner",
+            response_status=201,
+            response_body={"status": 201, "data": {"title": "winner"}, "message": None},
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+        return created
+
+    monkeypatch.setattr(IdempotentNoteViewSet, "perform_create", another_request_stores_first)
+    response = post(writer, {"title": "loser"})
+    body = assert_envelope(response, 201)
+    assert body["data"] == {"title": "winner"}
+    assert response["Idempotent-Replayed"] == "true"
+    assert not Note.objects.exists()  # the loser's write was rolled back
+    assert not AuditLog.objects.filter(model="testapp.note").exists()
+
+
+def test_an_anonymous_caller_gets_401_before_any_key_is_looked_at(api_client: Any) -> None:
+    response = api_client.post(URL, {"title": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert_error(response, 401, "not_authenticated")
+    assert not IdempotencyRecord.objects.exists()
