@@ -10,7 +10,7 @@ SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 SERVICES_BROKER_URL ?= redis://127.0.0.1:6379/14
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test test-services lint format typecheck worker beat schema clean
+.PHONY: help install run migrate seed test test-services bench lint format typecheck worker beat schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test-services: install ## Run the suite against PostgreSQL and Redis, service-on
 	DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_REDIS_URL)" \
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest --cov --cov-report=term
+
+bench: install ## Benchmarks of the core layer, printed as ratios against plain DRF
+	$(BIN)/pytest -m bench -s -q -p no:randomly tests/bench
 
 lint: install ## ruff check + format check
 	$(BIN)/ruff check .

@@ -1,13 +1,20 @@
-"""Demo catalog for `manage.py seed`: a category tree, ~200 products with tags, banners."""
+"""Demo catalog for `manage.py seed`: the roles' catalog grants, categories, products, banners.
+
+The manager role may write every `catalog.*` feature, the customer role read them; the catalog
+is a category tree, ~200 products with tags and three banners.
+"""
 
 import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.catalog.models import Banner, Category, Product, Tag
+from apps.core.models.rbac import Role
+from apps.core.rbac.services import role_features_grant
 
 TREE = {
     "Groceries": ["Fruit", "Vegetables", "Bakery"],
@@ -16,6 +23,16 @@ TREE = {
 }
 TAGS = ["new", "sale", "organic", "bestseller", "eco"]
 PRODUCTS_PER_LEAF = 22
+FEATURE_PREFIX = "catalog."
+# Role code -> write access (create, update, delete) besides read, on every catalog feature.
+ROLE_GRANTS = {"manager": True, "customer": False}
+
+
+def seed(*, command: BaseCommand) -> None:
+    """Grant the default roles their catalog access, then build the demo catalog once."""
+    for code, write in ROLE_GRANTS.items():
+        role_features_grant(role=Role.objects.get(code=code), prefix=FEATURE_PREFIX, write=write)
+    command.stdout.write(catalog_seed())
 
 
 def catalog_seed() -> str:

@@ -1,19 +1,17 @@
 """Catalog services: the writes with rules beyond the core layer's."""
 
-from typing import Any
-
 from django.db import transaction
 
 from apps.catalog.models import Category
 from apps.core.exceptions import Conflict
-from apps.core.records.services import object_soft_delete
+from apps.core.records.services import Actor, object_soft_delete
 
 CATEGORY_IN_USE_MESSAGE = (
     "This category still has live products or sub-categories; move or delete them first."
 )
 
 
-def category_soft_delete(*, category: Category, actor: Any) -> None:
+def category_soft_delete(*, category: Category, actor: Actor) -> None:
     """Soft-delete a category that nothing live depends on (409 otherwise).
 
     Soft delete does not cascade, so a category with live products or children would leave

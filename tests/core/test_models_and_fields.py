@@ -1,17 +1,25 @@
 """BaseModel soft delete, the encrypted field, the serializer guard and the seed command."""
 
 import io
+import re
+import types
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.accounts.seed import DEMO_ADMIN_EMAIL
 from apps.core.http.serializers import AppModelSerializer
-from apps.core.management.commands.seed import DEMO_ADMIN_EMAIL
-from apps.core.models import Role, UserRole
+from apps.core.management.commands.seed import (
+    NO_SEED_FUNCTION_MESSAGE,
+    seed_function,
+    seed_modules,
+)
+from apps.core.models import Feature, Role, RolePermission, UserRole
+from apps.core.models.base import rows_soft_deleted
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +31,28 @@ def test_queryset_delete_soft_deletes_and_hard_delete_removes() -> None:
     assert (count, per_model) == (1, {"accounts.User": 1})
     assert list(User.objects.all()) == [keep]
     assert User.all_objects.get(pk=gone.pk).deleted_at is not None
-    assert list(User.all_objects.all().dead()) == [User.all_objects.get(pk=gone.pk)]
-    assert list(User.all_objects.all().alive()) == [keep]
     User.all_objects.filter(pk=gone.pk).hard_delete()
     assert not User.all_objects.filter(pk=gone.pk).exists()
+
+
+def test_instance_delete_soft_deletes_like_the_queryset() -> None:
+    keep, gone = UserFactory(), UserFactory()
+    received: list[dict[str, object]] = []
+
+    def listener(sender: type, **kwargs: object) -> None:
+        received.append({"sender": sender, "count": kwargs["count"]})
+
+    rows_soft_deleted.connect(listener)
+    try:
+        assert gone.delete() == (1, {"accounts.User": 1})
+    finally:
+        rows_soft_deleted.disconnect(listener)
+
+    assert received == [{"sender": User, "count": 1}]
+    assert list(User.objects.all()) == [keep]
+    stored = User.all_objects.get(pk=gone.pk)
+    assert stored.is_deleted
+    assert stored.deleted_at is not None
 
 
 def test_soft_delete_records_who_and_restore_brings_it_back() -> None:
@@ -85,6 +111,35 @@ def test_seed_creates_the_demo_admin_once_and_prints_its_login(settings, tmp_pat
     assert credentials[1].startswith("manager@example.com ")
     assert set(Role.objects.values_list("code", flat=True)) >= {"admin", "manager", "customer"}
     assert UserRole.objects.filter(user=admin, role__code="admin").count() == 1
+
+
+def test_seed_runs_each_apps_seed_module_in_installed_apps_order() -> None:
+    names = [module.__name__ for module in seed_modules()]
+    assert "apps.accounts.seed" in names
+    assert "apps.catalog.seed" in names
+    assert names.index("apps.accounts.seed") < names.index("apps.catalog.seed")
+
+
+def test_a_seed_module_without_a_seed_function_is_refused() -> None:
+    message = NO_SEED_FUNCTION_MESSAGE.format(module="apps.broken.seed")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        seed_function(types.ModuleType("apps.broken.seed"))
+
+
+def test_seed_grants_the_default_roles_once(settings, tmp_path) -> None:
+    settings.BASE_DIR = tmp_path
+    call_command("seed", stdout=io.StringIO())
+    grants = RolePermission.objects.count()
+    call_command("seed", stdout=io.StringIO())
+    assert RolePermission.objects.count() == grants
+    admin_features = RolePermission.objects.filter(role__code="admin", can_delete=True)
+    assert admin_features.count() == Feature.objects.count()
+    catalog = RolePermission.objects.filter(feature__code__startswith="catalog.")
+    assert catalog.filter(role__code="manager", can_create=True).count() >= 3
+    assert catalog.filter(role__code="customer", can_retrieve=True).count() >= 3
+    assert not catalog.filter(role__code="customer", can_create=True).exists()
+    others = RolePermission.objects.exclude(feature__code__startswith="catalog.")
+    assert not others.filter(role__code__in=("manager", "customer")).exists()
 
 
 def test_sync_features_command_reports_what_it_did() -> None:

@@ -32,7 +32,6 @@ class WidgetView(View):
     """A view that declares a feature, for features_sync to find."""
 
     feature = DECLARED
-    feature_name = "Widgets"
 
 
 # The URLconf of the features_sync test (`pytest.mark.urls(__name__)`).
@@ -230,7 +229,7 @@ def test_features_sync_retiring_a_feature_is_seen_on_the_next_call(
 
     assert DECLARED in result["created"]
     assert RETIRED in result["retired"]
-    assert list(Feature.objects.values_list("code", "name")) == [(DECLARED, "Widgets")]
+    assert list(Feature.objects.values_list("code", "name")) == [(DECLARED, "Zz Test Widgets")]
     assert user_permissions(user=user) == {}
 
 

@@ -2,13 +2,13 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.models import User
 from apps.core.api.serializers import (
     FeatureSerializer,
     RoleSerializer,
@@ -73,13 +73,13 @@ class UserRolesAPIView(AppAPIView):
     @extend_schema(tags=TAGS, responses={200: UserRolesSerializer})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The user's role codes."""
-        user = get_object_or_404(User.objects.all(), pk=kwargs["user_id"])
+        user = get_object_or_404(get_user_model().objects.all(), pk=kwargs["user_id"])
         return self.send_response({"roles": user_role_codes(user=user)})
 
     @extend_schema(tags=TAGS, request=UserRolesSerializer, responses={200: UserRolesSerializer})
     def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Give the user exactly these roles."""
-        user = get_object_or_404(User.objects.all(), pk=kwargs["user_id"])
+        user = get_object_or_404(get_user_model().objects.all(), pk=kwargs["user_id"])
         serializer = UserRolesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         codes = user_roles_set(user=user, role_codes=serializer.validated_data["roles"])

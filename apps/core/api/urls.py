@@ -1,4 +1,4 @@
-"""URLs of the core endpoints: /rbac/, /audit-logs/, /trash/."""
+"""URLs of the core endpoints: /rbac/, /audit-logs/, /trash/, /uploads/."""
 
 from django.urls import path
 

@@ -1,0 +1,1 @@
+"""Database backends of the core layer (see backends/sqlite3)."""

@@ -120,9 +120,6 @@ def integrity_error_to_api(exc: IntegrityError) -> APIException:
     not_null = _SQLITE_NOT_NULL.search(message) or _PG_NOT_NULL.search(message)
     if not_null:
         return ValidationError({not_null.group("column"): [NOT_NULL_MESSAGE]}, code="null")
-    lowered = message.lower()
-    if "foreign key" in lowered:
+    if "foreign key" in message.lower():
         return ValidationError({"non_field_errors": [FOREIGN_KEY_MESSAGE]}, code="invalid")
-    if "unique" in lowered or "duplicate key" in lowered:
-        return Conflict(GENERIC_MESSAGE)
-    return Conflict(GENERIC_MESSAGE)
+    return Conflict(GENERIC_MESSAGE)  # an unknown unique or exclusion constraint

@@ -1,11 +1,12 @@
-"""Caching on the core layer: response caching for list/retrieve views, computed values,
-and invalidation by namespace versions (no key scans).
+"""Caching on the core layer: versioned keys for responses and computed values, and
+invalidation by namespace versions (no key scans).
 
-A namespace is a model label (`catalog.product`). Every write through the core layer
-(create, update, soft delete, restore, purge, bulk) records an audit row, and recording it
-bumps the model's namespace version: keys built with the old version are never read again
-and expire on their own. The `default` cache fails open: when Redis is down, reads miss,
-writes are dropped, requests still succeed, and the outage is logged once per interval.
+A namespace is a model label (`catalog.product`). Every write through the core services
+(create, update, soft delete, restore, purge, bulk) sends `model_changed`, whose cache
+receiver (apps.core.signals) bumps the model's namespace version: keys built with the old
+version are never read again and expire on their own. The `default` cache fails open: when
+Redis is down, reads miss, writes are dropped, requests still succeed, and the outage is
+logged once per interval.
 """
 
 import hashlib

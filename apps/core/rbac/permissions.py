@@ -10,7 +10,7 @@ every entry goes stale at once without scanning keys. A warm request costs no qu
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +24,20 @@ FLAGS = ("create", "retrieve", "update", "delete")
 GENERATION_KEY = "rbac:generation"
 
 Permissions = dict[str, dict[str, str]]
+
+
+class Grantee(Protocol):
+    """What RBAC reads of a user: their key and whether they are a superuser."""
+
+    @property
+    def pk(self) -> Any:
+        """The user's primary key."""
+
+    @property
+    def is_superuser(self) -> bool:
+        """Superusers pass every check."""
+
+
 MISSING_OWNER_MESSAGE = (
     "{view} serves scope 'own' but declares no owner_field; add e.g. owner_field = 'user'."
 )
@@ -60,7 +74,7 @@ def user_permissions_compute(*, user_id: Any) -> Permissions:
     return merged
 
 
-def user_permissions(*, user: Any) -> Permissions:
+def user_permissions(*, user: Grantee) -> Permissions:
     """A user's permissions, from the cache when warm."""
     key = _user_key(user.pk, _generation())
     cached: Permissions | None = cache.get(key)
@@ -70,7 +84,7 @@ def user_permissions(*, user: Any) -> Permissions:
     return cached
 
 
-def user_permission_scope(*, user: Any, feature: str, flag: str) -> str | None:
+def user_permission_scope(*, user: Grantee, feature: str, flag: str) -> str | None:
     """`all`, `own`, or None when the user may not use `flag` on `feature`."""
     return user_permissions(user=user).get(feature, {}).get(flag)
 
@@ -106,7 +120,7 @@ def rbac_invalidate_all() -> None:
 def queryset_for_flag(
     queryset: models.QuerySet[Any],
     *,
-    user: Any,
+    user: Grantee,
     feature: str,
     flag: str,
     owner_field: str | None,

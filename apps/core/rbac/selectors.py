@@ -1,7 +1,6 @@
 """RBAC selectors: features, roles with their permissions, a user's role codes."""
 
-from typing import Any
-
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
@@ -22,7 +21,7 @@ def role_list() -> models.QuerySet[Role]:
     ).order_by("code")
 
 
-def user_role_codes(*, user: Any) -> list[str]:
+def user_role_codes(*, user: AbstractBaseUser) -> list[str]:
     """Codes of the user's live roles, sorted."""
     return sorted(
         UserRole.objects.filter(user=user, role__is_deleted=False).values_list(

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.exceptions import ValidationError
@@ -100,7 +101,7 @@ def role_features_grant(*, role: Role, prefix: str = "", write: bool) -> int:
     return len(created)
 
 
-def user_roles_set(*, user: Any, role_codes: Iterable[str]) -> list[str]:
+def user_roles_set(*, user: AbstractBaseUser, role_codes: Iterable[str]) -> list[str]:
     """Give the user exactly these roles (others are soft-deleted); audited per change."""
     wanted = set(role_codes)
     roles = {role.code: role for role in Role.objects.filter(code__in=wanted)}
@@ -132,10 +133,7 @@ def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
             )
             code = getattr(view, "feature", None)
             if code:
-                found[code] = (
-                    getattr(view, "feature_name", None)
-                    or code.replace(".", " ").replace("_", " ").title()
-                )
+                found[code] = code.replace(".", " ").replace("_", " ").title()
     return found
 
 

@@ -18,7 +18,7 @@ TRASH_MODEL_INVALID_MESSAGE = "'{label}' is not a model with a trash."
 NO_TRASH_MODELS: tuple[type[models.Model], ...] = (AuditLog, IdempotencyRecord, OutboxMessage)
 
 
-def trash_models() -> dict[str, type[models.Model]]:
+def trash_models() -> dict[str, type[BaseModel]]:
     """`{app_label.model: Model}` of every concrete soft-deletable model."""
     return {
         model._meta.label_lower: model
@@ -27,7 +27,7 @@ def trash_models() -> dict[str, type[models.Model]]:
     }
 
 
-def trash_model_get(*, label: str | None, attr: str | None = "model") -> Any:
+def trash_model_get(*, label: str | None, attr: str | None = "model") -> type[BaseModel]:
     """The soft-deletable model named `label`; 400 on `attr` (or 404 in a path) otherwise."""
     if not label:
         raise ValidationError({attr or "model": [TRASH_MODEL_REQUIRED_MESSAGE]}, code="required")
@@ -40,17 +40,17 @@ def trash_model_get(*, label: str | None, attr: str | None = "model") -> Any:
     return model
 
 
-def trash_list(*, model: type[models.Model]) -> models.QuerySet[Any]:
+def trash_list(*, model: type[BaseModel]) -> models.QuerySet[Any]:
     """Soft-deleted rows of `model`, most recently deleted first, with who deleted them."""
     return (
-        model.all_objects.filter(is_deleted=True)  # type: ignore[attr-defined]
+        model.all_objects.filter(is_deleted=True)
         .select_related("deleted_by")
         .order_by("-deleted_at", "-pk")
     )
 
 
-def trash_get(*, model: Any, pk: Any) -> Any:
-    """One soft-deleted row, or 404."""
+def trash_get(*, model: type[BaseModel], pk: str) -> BaseModel:
+    """One soft-deleted row, or 404 (also for a malformed key)."""
     try:
         return trash_list(model=model).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError, DjangoValidationError) as exc:

@@ -1,0 +1,1 @@
+"""WebSockets on Channels: JWT middleware, origin check, the base consumer, notifications."""

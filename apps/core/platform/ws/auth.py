@@ -11,12 +11,12 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts.models import User
 from apps.core.platform.revocation import access_token_is_revoked
 
 BEARER_SUBPROTOCOL = "bearer"
@@ -41,7 +41,11 @@ def user_for_token(raw: str | None) -> tuple[Any, int | None]:
         token = AccessToken(raw)  # type: ignore[arg-type]  # stubs: str is valid
     except TokenError:
         return AnonymousUser(), None
-    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    user = (
+        get_user_model()
+        .objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True)
+        .first()
+    )
     if user is None or access_token_is_revoked(
         jti=token.get("jti"), user_id=user.pk, issued_at=token.get("iat")
     ):
