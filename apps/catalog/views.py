@@ -28,7 +28,7 @@ from apps.catalog.services import category_soft_delete
 from apps.core.api.uploads import get_upload_api_view
 from apps.core.http.views import AppModelViewSet
 from apps.core.rbac.permissions import user_permission_scope
-from apps.core.uploads.files import IMAGE_TYPES
+from apps.core.uploads import IMAGE_TYPES
 
 PUBLIC_READS = ("list", "retrieve")
 BANNER_CACHE_MAX_SECONDS = 60

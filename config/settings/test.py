@@ -4,8 +4,20 @@
 `make test-services` sets DATABASE_URL, REDIS_URL and CELERY_BROKER_URL and runs the same suite.
 """
 
+from urllib.parse import urlsplit, urlunsplit
+
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, env
+from .base import BASE_DIR, CACHES, CELERY_BROKER_URL, CHANNEL_LAYERS, DATABASES, REDIS_URL, env
+
+
+def redis_database_shifted(url: str, shift: int) -> str:
+    """`url` with its database number moved by `shift` (`redis://h:6379/15`, -2 → `/13`)."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) + shift
+    if not 0 <= number <= 15:  # noqa: PLR2004 - Redis has databases 0 to 15 by default
+        raise ValueError(f"{url} shifted by {shift} leaves Redis's databases 0-15")
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
 
 DEBUG = False
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
@@ -19,3 +31,19 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # In memory, one database per process: pytest-xdist workers never share a file.
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+
+# pytest-xdist: each worker (PYTEST_XDIST_WORKER=gw0, gw1, ...) gets its own Redis databases
+# and media folder, since `cache.clear()` flushes a whole Redis database. Processes a test
+# starts inherit the variable and so land on the same databases.
+_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+if _WORKER:
+    _INDEX = int(_WORKER.removeprefix("gw"))
+    MEDIA_ROOT = MEDIA_ROOT / _WORKER
+    if REDIS_URL:
+        REDIS_URL = redis_database_shifted(REDIS_URL, -2 * _INDEX)
+        for _alias in CACHES.values():
+            _alias["LOCATION"] = REDIS_URL
+        CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [REDIS_URL]}
+        CELERY_RESULT_BACKEND = REDIS_URL
+    if CELERY_BROKER_URL.startswith("redis://"):
+        CELERY_BROKER_URL = redis_database_shifted(CELERY_BROKER_URL, -2 * _INDEX)

@@ -1,0 +1,65 @@
+"""Content sniffing: a file's type from its first bytes, never from its name or Content-Type.
+
+Executables, scripts, HTML and SVG are refused whatever a target allows.
+"""
+
+import re
+
+from apps.core.exceptions import FileTypeNotAllowed
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+SNIFF_BYTES = 512
+FILE_TYPE_MESSAGE = "This file type is not allowed (allowed: {allowed})."
+
+# (signature test, type) in order; the first match names the content.
+_SIGNATURES: list[tuple[re.Pattern[bytes], str]] = [
+    (re.compile(rb"^\xff\xd8\xff"), "image/jpeg"),
+    (re.compile(rb"^\x89PNG\r\n\x1a\n"), "image/png"),
+    (re.compile(rb"^RIFF....WEBP", re.DOTALL), "image/webp"),
+    (re.compile(rb"^GIF8[79]a"), "image/gif"),
+    (re.compile(rb"^%PDF-"), "application/pdf"),
+    (
+        re.compile(
+            rb"^(MZ|\x7fELF|\xfe\xed\xfa[\xce\xcf]|[\xce\xcf]\xfa\xed\xfe|\xca\xfe\xba\xbe)"
+        ),
+        "application/x-executable",
+    ),
+    (re.compile(rb"^#!"), "text/x-script"),
+    (
+        re.compile(
+            rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<svg", re.IGNORECASE | re.DOTALL
+        ),
+        "image/svg+xml",
+    ),
+    (
+        re.compile(
+            rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body|script|iframe)", re.IGNORECASE
+        ),
+        "text/html",
+    ),
+]
+# Refused even if a target lists them: they run code or script in a browser.
+NEVER_ALLOWED = frozenset(
+    {"application/x-executable", "text/x-script", "image/svg+xml", "text/html"}
+)
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the bytes say they are, or None when unknown."""
+    for signature, content_type in _SIGNATURES:
+        if signature.search(head[:SNIFF_BYTES]):
+            return content_type
+    return None
+
+
+def file_type_not_allowed(allowed: tuple[str, ...]) -> FileTypeNotAllowed:
+    """415 listing the allowed types."""
+    return FileTypeNotAllowed(FILE_TYPE_MESSAGE.format(allowed=", ".join(allowed)))
+
+
+def check_content(head: bytes, *, allowed: tuple[str, ...]) -> str:
+    """The sniffed type when allowed; 415 otherwise."""
+    content_type = sniff_content_type(head)
+    if content_type is None or content_type in NEVER_ALLOWED or content_type not in allowed:
+        raise file_type_not_allowed(allowed)
+    return content_type
