@@ -32,16 +32,18 @@ seed: migrate ## Load demo data (idempotent; prints the demo admin's login once)
 run: seed ## Install, migrate, seed, and serve HTTP + WebSockets on 127.0.0.1:8000
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install ## Run the whole suite on the embedded default (SQLite, local memory)
-	$(BIN)/pytest --cov --cov-report=term
+PYTEST_WORKERS ?= 2
+
+test: install ## Run the whole suite on the embedded default (SQLite, local memory), in parallel
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 test-services: install ## Run the suite against PostgreSQL and Redis, service-only tests included
 	DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_REDIS_URL)" \
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 bench: install ## Benchmarks of the core layer, printed as ratios against plain DRF
-	$(BIN)/pytest -m bench -s -q -p no:randomly tests/bench
+	$(BIN)/pytest -m bench -s -q tests/bench
 
 lint: install ## ruff check + format check
 	$(BIN)/ruff check .

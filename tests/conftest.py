@@ -21,6 +21,18 @@ SERVICES_SKIP_REASON = (
     "needs PostgreSQL and Redis: run `make test-services` "
     "(DATABASE_URL=postgres://… REDIS_URL=redis://…)"
 )
+UPDATE_QUERY_BASELINES_OPTION = "--update-query-baselines"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--update-query-baselines`: rewrite tests/query_counts.json from the measured counts."""
+    parser.addoption(
+        UPDATE_QUERY_BASELINES_OPTION,
+        action="store_true",
+        default=False,
+        help="record the query counts of the generic endpoint tests as the new baselines "
+        "(tests/query_counts.json, this database vendor only; safe with -n)",
+    )
 
 
 def services_available() -> bool:

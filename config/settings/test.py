@@ -4,6 +4,8 @@
 `make test-services` sets DATABASE_URL, REDIS_URL and CELERY_BROKER_URL and runs the same suite.
 """
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
@@ -35,10 +37,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # pytest-xdist: each worker (PYTEST_XDIST_WORKER=gw0, gw1, ...) gets its own Redis databases
 # and media folder, since `cache.clear()` flushes a whole Redis database. Processes a test
 # starts inherit the variable and so land on the same databases.
-_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # set by pytest-xdist, not configuration
 if _WORKER:
     _INDEX = int(_WORKER.removeprefix("gw"))
-    MEDIA_ROOT = MEDIA_ROOT / _WORKER
+    MEDIA_ROOT = str(Path(MEDIA_ROOT) / _WORKER)
     if REDIS_URL:
         REDIS_URL = redis_database_shifted(REDIS_URL, -2 * _INDEX)
         for _alias in CACHES.values():

@@ -4,6 +4,8 @@ import itertools
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
 from apps.core.api.audit import AuditLogViewSet
@@ -16,9 +18,11 @@ from apps.core.rbac.services import role_create
 from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE
 from apps.core.records.services import RESTORE_CONFLICT_MESSAGE
 from tests import api_cases as api
+from tests.core.factories import FeatureFactory
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
-from tests.testapp.models import Note, Tag
+from tests.testapp.factories import NoteFactory, TagFactory
+from tests.testapp.models import Tag
 
 pytestmark = pytest.mark.django_db
 _numbers = itertools.count()
@@ -30,20 +34,20 @@ def unique(prefix: str) -> str:
 
 
 class TestFeatureEndpoint(api.List, api.Retrieve):
-    url = "/api/v1/rbac/features/"
+    """The features roles can be granted (admin, read-only)."""
+
+    url_name = "rbac-feature"
     view = FeatureViewSet
-    model = Feature
-    admin_only = True
 
     def make(self, owner: Any) -> Feature:
-        return Feature.objects.create(code=unique("mod.thing"), name="Thing")
+        return FeatureFactory()
 
 
 class TestRoleEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delete):
-    url = "/api/v1/rbac/roles/"
+    """Roles and their permissions (admin)."""
+
+    url_name = "rbac-role"
     view = RoleViewSet
-    model = Role
-    admin_only = True
     invalid_payload = {"code": "not a slug!", "name": "Bad"}
     invalid_attr = "code"
     update_payload = {"name": "Renamed"}
@@ -51,7 +55,7 @@ class TestRoleEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delet
     update_invalid_attr = "code"
 
     def make(self, owner: Any) -> Role:
-        feature = Feature.objects.create(code=unique("mod.x"), name="X")
+        feature = FeatureFactory()
         return role_create(
             code=unique("role"),
             name="Role",
@@ -59,7 +63,7 @@ class TestRoleEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delet
         )
 
     def create_payload(self) -> dict[str, Any]:
-        feature = Feature.objects.create(code=unique("mod.y"), name="Y")
+        feature = FeatureFactory()
         return {
             "code": unique("role"),
             "name": "New role",
@@ -90,7 +94,7 @@ class TestRoleEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delet
             "does_not_exist",
             "permissions.0.feature",
         )
-        feature = Feature.objects.create(code=unique("mod.z"), name="Z")
+        feature = FeatureFactory()
         payload["permissions"] = [{"feature": feature.code, "scope": "everyone"}]
         assert_error(
             client.post(self.url, payload, format="json"),
@@ -113,17 +117,18 @@ class TestRoleEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delet
 
 
 class TestUserRolesEndpoint(api.Action):
-    url = "/api/v1/rbac/users/{id}/roles/"
+    """Read or replace a user's roles (admin)."""
+
+    url_name = "rbac-user-roles"
     view = UserRolesAPIView
     method = "put"
-    admin_only = True
     invalid_payload = {"roles": "admin"}
     invalid_attr = "roles"
 
     def prepare(self, user: User | None) -> str:
         self.target = UserFactory()
         Role.objects.get_or_create(code="manager", defaults={"name": "Manager"})
-        return self.url.format(id=self.target.pk)
+        return self.url_for(user_id=self.target.pk)
 
     def call_payload(self) -> dict[str, Any]:
         return {"roles": ["manager"]}
@@ -136,7 +141,7 @@ class TestUserRolesEndpoint(api.Action):
         assert_envelope(client.put(url, {"roles": ["customer"]}, format="json"), 200)
         body = assert_envelope(client.get(url), 200)
         assert body["data"] == {"roles": ["customer"]}
-        me = api.client_for(self.target).get("/api/v1/auth/me/")
+        me = api.client_for(self.target).get(api.api_url("accounts:me"))
         assert assert_envelope(me, 200)["data"]["roles"] == ["customer"]
 
     def test_unknown_role_is_400_naming_it(self) -> None:
@@ -146,15 +151,15 @@ class TestUserRolesEndpoint(api.Action):
         assert "ghost" in body["errors"][0]["detail"]
 
     def test_unknown_user_is_404(self) -> None:
-        url = self.url.format(id="00000000-0000-0000-0000-000000000000")
+        url = self.url_for(user_id=api.UNKNOWN_ID)
         assert_error(api.client_for(self.permitted()).get(url), 404, "not_found")
 
 
 class TestAuditLogEndpoint(api.List, api.Retrieve):
-    url = "/api/v1/audit-logs/"
+    """The audit log (admin, read-only, filterable, cursor-paged)."""
+
+    url_name = "audit-log"
     view = AuditLogViewSet
-    model = AuditLog
-    admin_only = True
 
     def make(self, owner: Any) -> AuditLog:
         return audit_create(UserFactory())
@@ -162,7 +167,7 @@ class TestAuditLogEndpoint(api.List, api.Retrieve):
     def test_filters_by_model_object_action_actor_and_dates(self) -> None:
         client = api.client_for(self.permitted())
         target = self.make(None)
-        other = audit_create(Feature.objects.create(code=unique("f"), name="F"))
+        other = audit_create(FeatureFactory())
         query = f"?model=accounts.user&object_id={target.object_id}&action=create"
         body = assert_envelope(client.get(self.url + query), 200)
         assert [row["id"] for row in body["data"]] == [str(target.pk)]
@@ -196,17 +201,18 @@ class TestAuditLogEndpoint(api.List, api.Retrieve):
         client = api.client_for(self.permitted())
         row = self.make(None)
         assert_error(client.post(self.url, {}, format="json"), 405, "method_not_allowed")
-        assert_error(client.delete(f"{self.url}{row.pk}/"), 405, "method_not_allowed")
+        assert_error(client.delete(self.detail_url(row)), 405, "method_not_allowed")
 
 
 class TestTrashListEndpoint(api.Action):
-    url = "/api/v1/trash/"
+    """One model's soft-deleted rows (staff, or delete with scope `all` on its feature)."""
+
+    url_name = "trash-list"
     view = TrashListAPIView
     method = "get"
-    admin_only = True
 
     def prepare(self, user: User | None) -> str:
-        Tag.objects.create(name=unique("gone")).soft_delete()
+        TagFactory().soft_delete()
         return f"{self.url}?model=testapp.tag"
 
     def call(self, user: User | None, url: str, payload: Any) -> Any:
@@ -221,7 +227,7 @@ class TestTrashListEndpoint(api.Action):
 
     def test_lists_only_deleted_rows_with_who_deleted_them(self) -> None:
         admin = self.permitted()
-        live, gone = Tag.objects.create(name=unique("t")), Tag.objects.create(name=unique("t"))
+        live, gone = TagFactory(), TagFactory()
         gone.soft_delete(by=admin)
         body = assert_envelope(api.client_for(admin).get(self.url + "?model=testapp.tag"), 200)
         ids = [row["id"] for row in body["data"]]
@@ -232,65 +238,63 @@ class TestTrashListEndpoint(api.Action):
         assert row["deleted_by_repr"] == admin.email
         assert row["model"] == "testapp.tag"
 
-    def test_query_count_does_not_grow_with_rows(self, django_assert_max_num_queries: Any) -> None:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
+    def test_query_count_does_not_grow_with_rows(self, request: pytest.FixtureRequest) -> None:
         admin = self.permitted()
         client = api.client_for(admin)
-        Tag.objects.create(name=unique("t")).soft_delete(by=admin)
+        TagFactory().soft_delete(by=admin)
         client.get(self.url + "?model=testapp.tag")
         with CaptureQueriesContext(connection) as one:
             client.get(self.url + "?model=testapp.tag")
         for _ in range(20):
-            Tag.objects.create(name=unique("t")).soft_delete(by=UserFactory())
+            TagFactory().soft_delete(by=UserFactory())
         with CaptureQueriesContext(connection) as many:
-            client.get(self.url + "?model=testapp.tag")
+            body = assert_envelope(client.get(self.url + "?model=testapp.tag"), 200)
+        assert len(body["data"]) == 20
         assert len(one) == len(many)
+        api.assert_query_baseline(request, "list", len(many))
 
 
 class TestTrashRestoreEndpoint(api.Action):
-    url = "/api/v1/trash/{model}/{id}/restore/"
+    """Restore a soft-deleted row (staff, or delete with scope `all` on its feature)."""
+
+    url_name = "trash-restore"
     view = TrashRestoreAPIView
-    admin_only = True
 
     def prepare(self, user: User | None) -> str:
-        self.tag = Tag.objects.create(name=unique("restore"))
+        self.tag = TagFactory()
         self.tag.soft_delete()
-        return self.url.format(model="testapp.tag", id=self.tag.pk)
+        return self.url_for(model="testapp.tag", pk=self.tag.pk)
 
     def test_restore_conflicts_when_a_live_row_took_the_unique_slot(self) -> None:
         url = self.prepare(None)
-        Tag.objects.create(name=self.tag.name)
+        TagFactory(name=self.tag.name)
         body = assert_error(api.client_for(self.permitted()).post(url), 409, "conflict")
         assert body["errors"][0]["detail"] == RESTORE_CONFLICT_MESSAGE.format(model="tag")
         assert Tag.all_objects.get(pk=self.tag.pk).is_deleted
 
     def test_restoring_a_live_or_unknown_row_is_404(self) -> None:
         client = api.client_for(self.permitted())
-        live = Tag.objects.create(name=unique("live"))
-        assert_error(
-            client.post(self.url.format(model="testapp.tag", id=live.pk)), 404, "not_found"
-        )
-        assert_error(
-            client.post(self.url.format(model="testapp.tag", id="garbage")), 404, "not_found"
-        )
-        assert_error(client.post(self.url.format(model="no.model", id=live.pk)), 404, "not_found")
+        live = TagFactory()
+        for model, pk in (
+            ("testapp.tag", live.pk),
+            ("testapp.tag", "garbage"),
+            ("no.model", live.pk),
+        ):
+            url = self.url_for(model=model, pk=pk)
+            assert_error(client.post(url), 404, "not_found")
 
 
 class TestTrashPurgeEndpoint(api.Action):
-    url = "/api/v1/trash/{model}/{id}/"
+    """Delete a trashed row for good (superusers only)."""
+
+    url_name = "trash-purge"
     view = TrashPurgeAPIView
     method = "delete"
-    admin_only = True
-
-    def permitted(self, flags: Any = None, scope: str = "all") -> User:
-        return UserFactory(is_staff=True, is_superuser=True)
 
     def prepare(self, user: User | None) -> str:
-        self.tag = Tag.objects.create(name=unique("purge"))
+        self.tag = TagFactory()
         self.tag.soft_delete()
-        return self.url.format(model="testapp.tag", id=self.tag.pk)
+        return self.url_for(model="testapp.tag", pk=self.tag.pk)
 
     def test_purge_removes_the_row_and_records_it(self) -> None:
         url = self.prepare(None)
@@ -306,7 +310,7 @@ class TestTrashPurgeEndpoint(api.Action):
 
     def test_purging_a_protected_row_is_409_and_keeps_it(self) -> None:
         url = self.prepare(None)
-        Note.objects.create(owner=UserFactory(), title=unique("n"), pinned_tag=self.tag)
+        NoteFactory(pinned_tag=self.tag)
         body = assert_error(api.client_for(self.permitted()).delete(url), 409, "conflict")
         assert body["errors"][0]["detail"] == PROTECTED_MESSAGE
         assert Tag.all_objects.filter(pk=self.tag.pk).exists()

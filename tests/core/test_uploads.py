@@ -1,16 +1,33 @@
 """Uploads: content sniffing, size limits while reading, the factory view, pre-signed flow
-(local signed URL on the embedded default; S3 over real HTTP against moto's server)."""
+(local signed URL on the embedded default; S3 over real HTTP against moto's server), and the
+upload services called directly."""
 
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.core.api.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
+from apps.core.exceptions import FileTooLarge, FileTypeNotAllowed
 from apps.core.models import AuditLog
-from apps.core.uploads.files import sniff_content_type, upload_token_read
+from apps.core.uploads.limits import FILE_TOO_LARGE_MESSAGE
+from apps.core.uploads.services import (
+    NOTHING_UPLOADED_MESSAGE,
+    TOKEN_USED_MESSAGE,
+    PresignedUpload,
+    upload_complete,
+    upload_local_max_bytes,
+    upload_local_store,
+    upload_presign,
+)
+from apps.core.uploads.sniffing import FILE_TYPE_MESSAGE, sniff_content_type
+from apps.core.uploads.targets import UNKNOWN_TARGET_MESSAGE, storage_key
+from apps.core.uploads.tokens import INVALID_TOKEN_MESSAGE, upload_token_read
 from tests import api_cases as api
+from tests.core.urls import NoteAttachmentUploadAPIView
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.http import post_multipart
@@ -143,7 +160,9 @@ def test_presign_refuses_unknown_targets_big_sizes_bad_types_and_strangers(
 ) -> None:
     assert_error(presign(owner, note, target="nope.nope.nope"), 400, "invalid", "target")
     assert_error(presign(owner, note, size=10 * 1024 * 1024), 413, "file_too_large")
-    assert_error(presign(owner, note, content_type="text/html"), 415, "file_type_not_allowed")
+    refused = presign(owner, note, content_type="text/html")
+    body = assert_error(refused, 415, "file_type_not_allowed")
+    assert body["message"] == FILE_TYPE_MESSAGE.format(allowed=", ".join(TARGET.allowed_types))
     assert_error(presign(owner, note, size=0), 400, "min_value", "size")
     stranger = UserFactory()
     api.grant(stranger, "testapp.notes", scope="own")
@@ -283,17 +302,21 @@ class _PresignedFlow(api.Action):
         return user
 
     def prepare(self, user: Any) -> str:
-        self.owner = user if user is not None else self.permitted()
-        api.grant(self.owner, "testapp.notes", scope="own")  # whoever calls owns a note
-        self.note = Note.objects.create(owner=self.owner, title=f"n-{self.owner.pk}")
+        self.make_note(user)
         return self.url
+
+    def make_note(self, user: Any) -> None:
+        """Whoever calls (or a fresh permitted user) owns a note."""
+        self.owner = user if user is not None else self.permitted()
+        api.grant(self.owner, "testapp.notes", scope="own")
+        self.note = Note.objects.create(owner=self.owner, title=f"n-{self.owner.pk}")
 
     def presigned(self) -> dict[str, Any]:
         return assert_envelope(presign(self.owner, self.note), 200)["data"]
 
 
 class TestPresignEndpoint(_PresignedFlow):
-    url = "/api/v1/uploads/presign/"
+    url_name = "upload-presign"
     view = PresignAPIView
     invalid_payload = {"target": "testapp.note.attachment", "size": "big"}
     invalid_attr = "size"
@@ -309,7 +332,7 @@ class TestPresignEndpoint(_PresignedFlow):
 
 
 class TestCompleteEndpoint(_PresignedFlow):
-    url = "/api/v1/uploads/complete/"
+    url_name = "upload-complete"
     view = CompleteAPIView
     invalid_payload = {"upload_token": ""}
     invalid_attr = "upload_token"
@@ -323,15 +346,14 @@ class TestCompleteEndpoint(_PresignedFlow):
 
 
 class TestLocalUploadEndpoint(_PresignedFlow):
-    url = "/api/v1/uploads/local/{token}/"
+    url_name = "upload-local"
     view = LocalUploadAPIView
-    requires_auth = False
     invalid_payload = {"other": "x"}
     invalid_attr = "file"
 
     def prepare(self, user: Any) -> str:
-        super().prepare(self.permitted())
-        return self.presigned()["url"]
+        self.make_note(self.permitted())
+        return self.url_for(token=self.presigned()["upload_token"])
 
     def call(self, user: Any, url: str, payload: Any) -> Any:
         return api.client_for(user).post(url, payload, format="multipart")
@@ -393,3 +415,130 @@ def test_a_local_upload_over_the_presigned_limit_is_413_and_not_stored(
     response = api.client_for(None).post(data["url"], {"file": big}, format="multipart")
     assert_error(response, 413, "file_too_large")
     assert not default_storage.exists(upload_token_read(data["upload_token"])["key"])
+
+
+# --- the services, without HTTP --------------------------------------------------------
+
+TARGET = NoteAttachmentUploadAPIView.upload_target
+
+
+def local_url(token: str) -> str:
+    return f"http://testserver/local/{token}/"
+
+
+def presigned(user: Any, note: Note, **overrides: Any) -> PresignedUpload:
+    arguments = {
+        "target_label": TARGET.label,
+        "object_id": note.pk,
+        "filename": "scan.png",
+        "content_type": "image/png",
+        "size": 100,
+        **overrides,
+    }
+    return upload_presign(user=user, local_url_builder=local_url, **arguments)
+
+
+def test_presign_signs_a_token_for_this_user_object_and_a_fresh_key(
+    owner: Any, note: Note, settings: Any
+) -> None:
+    result = presigned(owner, note)
+    payload = upload_token_read(result.upload_token)
+    assert (result.url, result.fields) == (local_url(result.upload_token), {})
+    assert result.expires_in == settings.UPLOAD_URL_SECONDS
+    assert payload["key"].startswith(f"uploads/{TARGET.label}/{note.pk}/")
+    assert payload["key"] != upload_token_read(presigned(owner, note).upload_token)["key"]
+    assert {**payload, "key": None} == {
+        "key": None,
+        "target": TARGET.label,
+        "object_id": str(note.pk),
+        "user": str(owner.pk),
+        "content_type": "image/png",
+    }
+
+
+def test_presign_of_an_unknown_target_names_the_field(owner: Any, note: Note) -> None:
+    with pytest.raises(ValidationError) as caught:
+        presigned(owner, note, target_label="nope.nope.nope")
+    assert caught.value.detail == {"target": [UNKNOWN_TARGET_MESSAGE]}
+
+
+def test_a_local_token_stores_one_file_within_the_target_limit(owner: Any, note: Note) -> None:
+    token = presigned(owner, note).upload_token
+    assert upload_local_max_bytes(token=token) == TARGET.presign_max_bytes
+    upload_local_store(token=token, file=SimpleUploadedFile("a.png", PNG))
+    with pytest.raises(ValidationError) as caught:
+        upload_local_store(token=token, file=SimpleUploadedFile("b.png", JPEG))
+    assert caught.value.detail == {"upload_token": [TOKEN_USED_MESSAGE]}
+    assert default_storage.open(upload_token_read(token)["key"]).read() == PNG
+
+
+def test_complete_before_anything_was_stored_is_400(owner: Any, note: Note) -> None:
+    token = presigned(owner, note).upload_token
+    with pytest.raises(ValidationError) as caught:
+        upload_complete(upload_token=token, user=owner)
+    assert caught.value.detail == {"upload_token": [NOTHING_UPLOADED_MESSAGE]}
+
+
+def test_complete_with_another_users_token_is_refused_and_keeps_the_object(
+    owner: Any, note: Note
+) -> None:
+    token = presigned(owner, note).upload_token
+    upload_local_store(token=token, file=SimpleUploadedFile("a.png", PNG))
+    with pytest.raises(PermissionDenied):
+        upload_complete(upload_token=token, user=UserFactory())
+    note.refresh_from_db()
+    assert not note.attachment
+    attached = upload_complete(upload_token=token, user=owner)
+    assert attached.instance == note
+    assert attached.url is not None
+    assert attached.url.endswith(upload_token_read(token)["key"])
+
+
+def test_complete_with_an_expired_token_is_400(owner: Any, note: Note, settings: Any) -> None:
+    token = presigned(owner, note).upload_token
+    settings.UPLOAD_URL_SECONDS = -1
+    with pytest.raises(ValidationError) as caught:
+        upload_complete(upload_token=token, user=owner)
+    assert caught.value.detail == {"upload_token": [INVALID_TOKEN_MESSAGE]}
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "message"),
+    [
+        (
+            PNG + bytes(TARGET.presign_max_bytes),
+            FileTooLarge,
+            FILE_TOO_LARGE_MESSAGE.format(max_mb=0.2),
+        ),
+        (
+            BAD_FILES["html"],
+            FileTypeNotAllowed,
+            FILE_TYPE_MESSAGE.format(allowed=", ".join(TARGET.allowed_types)),
+        ),
+    ],
+    ids=["too-large", "refused-type"],
+)
+def test_complete_deletes_a_stored_object_it_refuses(
+    owner: Any, note: Note, content: bytes, error: type[Exception], message: str
+) -> None:
+    token = presigned(owner, note).upload_token
+    key = upload_token_read(token)["key"]
+    default_storage.save(key, ContentFile(content))  # as a direct post to storage would
+    with pytest.raises(error) as caught:
+        upload_complete(upload_token=token, user=owner)
+    assert str(caught.value.detail) == message
+    assert not default_storage.exists(key)
+    note.refresh_from_db()
+    assert not note.attachment
+
+
+@pytest.mark.parametrize(
+    ("filename", "suffix"),
+    [("../../etc/passwd", "etc-passwd"), ("...", "file"), ("my photo (1).png", "my-photo-1-.png")],
+)
+def test_storage_keys_keep_only_a_safe_suffix_of_the_clients_name(
+    filename: str, suffix: str
+) -> None:
+    key = storage_key(TARGET, "42", filename)
+    assert key.startswith(f"uploads/{TARGET.label}/42/")
+    assert key.rsplit("/", 1)[-1] == suffix

@@ -56,9 +56,11 @@ class RoleViewSet(AppModelViewSet):
 
     def perform_create(self, serializer: Any) -> Any:
         """Create through the RBAC service (permissions, audit, cache invalidation)."""
-        if isinstance(serializer.validated_data, list):
-            return [role_create(**item) for item in serializer.validated_data]
         return role_create(**serializer.validated_data)
+
+    def perform_bulk_create(self, serializer: Any) -> Any:
+        """Create each role of the array through the RBAC service (in the view's transaction)."""
+        return [role_create(**item) for item in serializer.validated_data]
 
     def perform_update(self, serializer: Any) -> Any:
         """Update through the RBAC service."""
