@@ -35,8 +35,8 @@ def test_every_env_variable_read_by_settings_is_documented() -> None:
 
 def test_the_image_build_sets_every_variable_production_requires() -> None:
     """collectstatic runs under production settings at build time; each variable they refuse
-    to start without must be set there (tests/core/test_settings.py lists them)."""
-    from tests.core.test_settings import PRODUCTION_REQUIRED
+    to start without must be set there (tests/config/test_settings.py lists them)."""
+    from tests.config.test_settings import PRODUCTION_REQUIRED
 
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     build_step = dockerfile.split("manage.py collectstatic")[0].rsplit("RUN ", 1)[1]

@@ -21,7 +21,7 @@ from tests.factories import UserFactory
 from tests.processes import free_port, wait_for_other_db_sessions_to_close
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PATH = "/ws/notifications/"
 
 

@@ -25,7 +25,7 @@ from tests.testapp import tasks as test_tasks
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Tests of the core layer's own endpoints (apps/core/api)."""

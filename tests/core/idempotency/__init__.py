@@ -1,0 +1,1 @@
+"""Tests of Idempotency-Key handling (apps/core/idempotency)."""

@@ -1,0 +1,1 @@
+"""Tests of the core models, fields and the seed command (apps/core/models, management)."""

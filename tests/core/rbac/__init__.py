@@ -1,0 +1,1 @@
+"""Tests of role-based access (apps/core/rbac)."""
