@@ -178,6 +178,23 @@ def _module_level_imports(body: list[ast.stmt]) -> Iterator[ast.Import | ast.Imp
             yield from _module_level_imports(node.body)
 
 
+def _all_imports(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import of a module, those inside functions included (not for type checkers)."""
+    for node in body:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _all_imports(node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                yield from _all_imports([child for child in block if isinstance(child, ast.stmt)])
+            if field == "handlers" and isinstance(block, list):
+                for handler in block:
+                    yield from _all_imports(handler.body)
+
+
 def _resolve(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
     """The dotted names an import statement loads (`from a import b` gives `a.b` and `a`)."""
     if isinstance(node, ast.Import):
@@ -197,8 +214,10 @@ def _known(name: str, modules: set[str]) -> str | None:
     return name or None
 
 
-def import_graph(root: Path) -> ImportGraph:
-    """Module-level imports between the modules under `root` (an `apps` folder), migrations out.
+def import_graph(root: Path, *, lazy: bool = False) -> ImportGraph:
+    """Imports between the modules under `root` (an `apps` folder), migrations out: those run
+    at import time, or with `lazy=True` also those inside functions (for the layer rules: a
+    lazy import breaks a cycle, not a rule).
 
     `from a import b` counts as importing the module `a.b` when there is one, else `a`.
     """
@@ -212,7 +231,8 @@ def import_graph(root: Path) -> ImportGraph:
     for module, path in files.items():
         edges = graph.setdefault(module, {})
         tree = ast.parse(path.read_text(), filename=str(path))
-        for node in _module_level_imports(tree.body):
+        found = _all_imports(tree.body) if lazy else _module_level_imports(tree.body)
+        for node in found:
             names = _resolve(node, module, path.name == "__init__.py")
             if isinstance(node, ast.ImportFrom):
                 # `from a import b`: the submodule `a.b` if it exists, else the package `a`.
@@ -351,22 +371,30 @@ def _report(offenders: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def graph() -> ImportGraph:
-    """The import graph of the project's apps/ folder, parsed once for this module."""
+    """The import-time graph of the project's apps/ folder (cycles), parsed once."""
     return import_graph(APPS_ROOT)
 
 
-def test_the_core_layer_imports_no_feature_app(graph: ImportGraph) -> None:
-    offenders = core_feature_offenders(graph)
+@pytest.fixture(scope="module")
+def every_import() -> ImportGraph:
+    """Every import of the project's apps/ folder, lazy ones included (layer rules)."""
+    return import_graph(APPS_ROOT, lazy=True)
+
+
+def test_the_core_layer_imports_no_feature_app(every_import: ImportGraph) -> None:
+    offenders = core_feature_offenders(every_import)
     assert not offenders, CORE_IMPORTS_FEATURE_MESSAGE.format(offenders=_report(offenders))
 
 
-def test_feature_apps_reach_each_other_through_services_and_selectors(graph: ImportGraph) -> None:
-    offenders = cross_feature_offenders(graph)
+def test_feature_apps_reach_each_other_through_services_and_selectors(
+    every_import: ImportGraph,
+) -> None:
+    offenders = cross_feature_offenders(every_import)
     assert not offenders, CROSS_FEATURE_MESSAGE.format(offenders=_report(offenders))
 
 
-def test_core_concern_packages_never_import_the_http_layer(graph: ImportGraph) -> None:
-    offenders = concern_http_offenders(graph)
+def test_core_concern_packages_never_import_the_http_layer(every_import: ImportGraph) -> None:
+    offenders = concern_http_offenders(every_import)
     assert not offenders, CONCERN_IMPORTS_HTTP_MESSAGE.format(offenders=_report(offenders))
 
 
@@ -445,3 +473,11 @@ def test_the_import_checks_find_what_they_must(tmp_path: Path) -> None:
         "-> apps.blog.selectors"
     ]
     assert import_cycles({"apps.a": {"apps.a": 1}}) == ["{apps.a}: apps.a (line 1) -> apps.a"]
+    every = import_graph(tmp_path / "apps", lazy=True)
+    # line 6, the `try` import: the TYPE_CHECKING one on line 4 is left out here too
+    assert every["apps.shop.models"] == {"apps.core.models": 2, "apps.shop.views": 6}
+    assert cross_feature_offenders(every) == [
+        "apps.blog.selectors:1 imports apps.shop.models",
+        "apps.shop.views:1 imports apps.blog.models",
+        "apps.shop.views:5 imports apps.blog.views",
+    ]

@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from apps.accounts.models import User
 from config.celery import app
 
 # SMTP failures (OSError subclasses) are retried with AppTask's backoff and jitter.
@@ -18,8 +19,6 @@ def password_reset_email_send(user_id: str) -> bool:
 
     The token is generated here, inside the worker, so it never sits in the broker.
     """
-    from apps.accounts.models import User
-
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return False

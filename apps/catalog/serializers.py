@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.catalog.models import Banner, Category, Product, Tag
+from apps.catalog.selectors import category_descendant_ids
 from apps.core.http.serializers import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
 
 
@@ -30,8 +31,6 @@ class CategoryWriteSerializer(AppWriteOnlyModelSerializer):
 
     def validate_parent(self, parent: Category | None) -> Category | None:
         """Refuse the category itself or anything below it as its parent."""
-        from apps.catalog.selectors import category_descendant_ids
-
         below = category_descendant_ids(root_ids=[self.instance.pk]) if self.instance else set()
         if parent is not None and parent.pk in below:
             raise serializers.ValidationError(CYCLE_MESSAGE)

@@ -9,6 +9,7 @@ VERSION_CONFLICT_MESSAGE = "This record was modified by another user. Please ref
 CONFLICT_MESSAGE = "The request conflicts with the current state of the resource."
 UNIQUE_MESSAGE = "A {model} with this {field} already exists."
 PROTECTED_MESSAGE = "Cannot delete: other records still refer to it."
+PURGE_PROTECTED_MESSAGE = "Cannot delete permanently: other records still refer to it."
 KEY_REQUIRED_MESSAGE = (
     "This request needs an Idempotency-Key header (a unique value per operation)."
 )

@@ -17,6 +17,7 @@ from apps.core.models.base import rows_soft_deleted
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.cache import namespace_bump
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
+from apps.core.rbac.services import features_sync
 from apps.core.records.changes import model_changed
 
 model_changed.connect(audit_record_changes, dispatch_uid="core.audit")
@@ -45,6 +46,4 @@ def cached_model_changed(sender: Any, **kwargs: Any) -> None:
 
 def sync_features_after_migrate(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001
     """post_migrate (core app): create the features the views declare."""
-    from apps.core.rbac.services import features_sync
-
     features_sync()

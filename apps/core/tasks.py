@@ -10,6 +10,7 @@ from typing import cast
 from celery import shared_task
 from django.utils import timezone
 
+from apps.core.idempotency.flow import idempotency_purge_expired
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.outbox import OutboxMessage
 from apps.core.platform.tasks import (
@@ -33,8 +34,6 @@ def outbox_flush() -> int:
 @shared_task(name="core.idempotency_purge")
 def idempotency_purge() -> int:
     """Delete expired idempotency records; safe to run twice."""
-    from apps.core.idempotency.flow import idempotency_purge_expired
-
     return idempotency_purge_expired()
 
 

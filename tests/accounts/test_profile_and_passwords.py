@@ -14,6 +14,7 @@ from apps.accounts.services import (
     INVALID_RESET_LINK_MESSAGE,
     WRONG_PASSWORD_MESSAGE,
     user_password_reset_request,
+    user_profile_update,
 )
 from tests.accounts.test_auth import LOGIN, REFRESH, login
 from tests.conftest import bearer
@@ -259,3 +260,17 @@ def test_reset_is_throttled_per_client(api_client: APIClient, user: User) -> Non
     for _ in range(5):
         api_client.post(RESET, {"email": user.email}, format="json")
     assert_error(api_client.post(RESET, {"email": user.email}, format="json"), 429, "throttled")
+
+
+@pytest.mark.django_db
+def test_a_profile_update_from_a_stale_copy_writes_only_name_and_phone() -> None:
+    """A password reset or a deactivation between reading the user and saving the profile
+    must survive: the profile update writes its own columns only."""
+    user = UserFactory(name="Before")
+    stale = User.objects.get(pk=user.pk)
+    User.objects.filter(pk=user.pk).update(is_active=False, password="reset-elsewhere")
+
+    user_profile_update(user=stale, data={"name": "After"})
+
+    stored = User.all_objects.get(pk=user.pk)
+    assert (stored.name, stored.is_active, stored.password) == ("After", False, "reset-elsewhere")

@@ -11,6 +11,7 @@ from apps.core.http.serializers import (
 )
 from apps.core.models.audit import AuditLog
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission
+from apps.core.rbac.services import duplicate_feature_errors
 
 
 class FeatureSerializer(AppReadOnlyModelSerializer):
@@ -59,8 +60,6 @@ class RoleWriteSerializer(AppWriteOnlyModelSerializer):
 
     def validate_permissions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each feature at most once (checked here too, so bulk errors carry the item index)."""
-        from apps.core.rbac.services import duplicate_feature_errors
-
         errors = duplicate_feature_errors(value)
         if errors:
             raise serializers.ValidationError(errors)

@@ -61,6 +61,26 @@ def _default_error_message(status: int, errors: list[dict[str, Any]] | None) -> 
         return "Error"
 
 
+def error_items(status: int, data: Any) -> list[dict[str, Any]]:
+    """The `errors` of an error answer: its list of items as it is; anything else a view
+    returned by hand (`{"detail": ...}`, a field dict, a string, nothing) as items too, so an
+    error envelope never comes out empty."""
+    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+        return data
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        return [error_item(str(getattr(detail, "code", None) or "error"), str(detail))]
+    if isinstance(data, dict) and data:
+        return [
+            error_item(str(getattr(value, "code", None) or "invalid"), str(value), str(key))
+            for key, values in data.items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
+    if data:
+        return [error_item("error", str(data))]
+    return [error_item("error", _default_error_message(status, None))]
+
+
 class AppResponse(Response):
     """DRF's Response plus what the envelope carries besides `data`.
 
@@ -137,8 +157,7 @@ def envelope_of(response: Response, data: Any) -> dict[str, Any]:
     status = response.status_code
     message = getattr(response, "message", None)
     if status >= FIRST_ERROR_STATUS:
-        errors = data if isinstance(data, list) else None
-        return build_envelope(status=status, errors=errors, message=message)
+        return build_envelope(status=status, errors=error_items(status, data), message=message)
     return build_envelope(
         status=status, data=data, message=message, pagination=getattr(response, "pagination", None)
     )

@@ -7,6 +7,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from apps.core.rbac.permissions import user_permission_scope
+from apps.core.rbac.services import model_features
 
 # Which permission flag each standard action needs; views add theirs in `action_flags`.
 ACTION_FLAGS = {
@@ -92,8 +93,6 @@ class AllowTrashAccess(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """Staff, or the model's feature grants delete over all rows."""
-        from apps.core.rbac.services import model_features
-
         user = request.user
         if not (user and user.is_authenticated):
             return False

@@ -20,6 +20,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 
 from apps.core.exceptions import UNIQUE_MESSAGE
+from apps.core.http.bulk import AppBulkListSerializer
 from apps.core.models.base import VersionedModel
 from apps.core.records.services import object_create, object_update
 
@@ -149,8 +150,6 @@ class AppWriteOnlyModelSerializer(AppModelSerializer):
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> Any:
         """As DRF's (its documented hook), but arrays default to the core bulk list serializer."""
-        from apps.core.http.bulk import AppBulkListSerializer
-
         list_kwargs = {
             key: kwargs.pop(key)
             for key in LIST_SERIALIZER_KWARGS_REMOVE

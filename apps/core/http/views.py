@@ -16,6 +16,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from apps.core.http.mixins import (
     ActorContextMixin,
+    AppUpdateModelMixin,
     AppViewMixin,
     BulkCreateModelMixin,
     BulkUpdateModelMixin,
@@ -26,7 +27,6 @@ from apps.core.http.mixins import (
     IdempotencyMixin,
     SerializerByActionMixin,
     SoftDestroyModelMixin,
-    UpdateModelMixin,
 )
 
 
@@ -61,7 +61,7 @@ class AppModelRetrieveAPIViewSet(
 class AppModelCUDAPIViewSet(
     SerializerByActionMixin,
     BulkCreateModelMixin,
-    UpdateModelMixin,
+    AppUpdateModelMixin,
     BulkUpdateModelMixin,
     SoftDestroyModelMixin,
     AppGenericViewSet,

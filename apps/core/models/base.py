@@ -106,7 +106,7 @@ class BaseModel(models.Model):
 
 
 class VersionedModel(BaseModel):
-    """A BaseModel with a `version` for optimistic locking (see AppWriteOnlyModelSerializer).
+    """A BaseModel with a `version` for optimistic locking (see records.services.object_update).
 
     Every successful update increments it in the same conditional UPDATE that checks it.
     """

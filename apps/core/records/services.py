@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 
-from apps.core.exceptions import PROTECTED_MESSAGE, Conflict, VersionConflict
+from apps.core.exceptions import PURGE_PROTECTED_MESSAGE, Conflict, VersionConflict
 from apps.core.models.audit import AuditAction
 from apps.core.models.base import BaseModel, VersionedModel
 from apps.core.records.changes import Change, model_changed_send, snapshot
@@ -111,7 +111,8 @@ def _apply(instance: M, data: Mapping[str, Any], version: int | None) -> M:
         return instance
     for name, value in columns.items():
         setattr(instance, name, value)
-    instance.save()
+    if columns:  # only these columns: a stale copy must not write back other fields
+        instance.save(update_fields=[*columns, "updated_at"])
     _set_many_to_many(instance, links)
     return instance
 
@@ -203,7 +204,7 @@ def object_purge(*, instance: BaseModel) -> None:
             rows: Any = type(instance).all_objects.filter(pk=instance.pk)
             rows.hard_delete()
     except ProtectedError as exc:
-        raise Conflict(PROTECTED_MESSAGE) from exc
+        raise Conflict(PURGE_PROTECTED_MESSAGE) from exc
 
 
 def object_file_attach(

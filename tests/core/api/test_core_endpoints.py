@@ -12,7 +12,7 @@ from apps.core.api.audit import AuditLogViewSet
 from apps.core.api.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
 from apps.core.api.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
 from apps.core.audit.writer import audit_create
-from apps.core.exceptions import PROTECTED_MESSAGE
+from apps.core.exceptions import PURGE_PROTECTED_MESSAGE
 from apps.core.models import AuditLog, Feature, Role
 from apps.core.rbac.services import role_create
 from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE
@@ -312,7 +312,7 @@ class TestTrashPurgeEndpoint(api.Action):
         url = self.prepare(None)
         NoteFactory(pinned_tag=self.tag)
         body = assert_error(api.client_for(self.permitted()).delete(url), 409, "conflict")
-        assert body["errors"][0]["detail"] == PROTECTED_MESSAGE
+        assert body["errors"][0]["detail"] == PURGE_PROTECTED_MESSAGE
         assert Tag.all_objects.filter(pk=self.tag.pk).exists()
         assert not AuditLog.objects.filter(object_id=str(self.tag.pk), action="purge").exists()
 

@@ -1,9 +1,12 @@
 """Every JSON answer under /api/ and /health/ is the envelope, whatever went wrong."""
 
+from typing import Any
+
 import pytest
+from rest_framework.response import Response
 from rest_framework.test import APIClient
 
-from apps.core.http.envelope import SERVER_ERROR_MESSAGE
+from apps.core.http.envelope import SERVER_ERROR_MESSAGE, envelope_of
 from apps.core.http.parsers import NULL_CHARACTERS_MESSAGE
 from tests.envelope import assert_envelope, assert_error
 
@@ -231,3 +234,32 @@ def test_a_body_over_the_configured_size_is_an_enveloped_413(
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     payload = {"note": "x", "items": [{"quantity": 1}] * 50}
     assert_error(api_client.post(PROBE, payload, format="json"), 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            [{"code": "invalid", "detail": "Bad.", "attr": "name"}],
+            [{"code": "invalid", "detail": "Bad.", "attr": "name"}],
+        ),
+        ({"detail": "Gone away."}, [{"code": "error", "detail": "Gone away.", "attr": None}]),
+        (
+            {"name": ["Too long.", "Not unique."]},
+            [
+                {"code": "invalid", "detail": "Too long.", "attr": "name"},
+                {"code": "invalid", "detail": "Not unique.", "attr": "name"},
+            ],
+        ),
+        ("Plain text.", [{"code": "error", "detail": "Plain text.", "attr": None}]),
+        (None, [{"code": "error", "detail": "Unprocessable Entity", "attr": None}]),
+    ],
+)
+def test_an_error_answer_built_by_hand_still_renders_error_items(
+    data: Any, expected: list[dict[str, Any]]
+) -> None:
+    """A view returning `Response(<anything>, status=422)` gets a full error envelope."""
+    body = envelope_of(Response(data, status=422), data)
+    assert body["success"] is False
+    assert body["data"] is None
+    assert body["errors"] == expected

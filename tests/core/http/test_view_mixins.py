@@ -3,19 +3,22 @@
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 from rest_framework.viewsets import GenericViewSet
 
 from apps.core.http.mixins import (
+    AppCreateModelMixin,
     BulkUpdateModelMixin,
     CachedListModelMixin,
     ConditionalGetMixin,
-    CreateModelMixin,
     IdempotencyMixin,
     SoftDestroyModelMixin,
 )
+from apps.core.http.mixins.bulk import BULK_HOOK_MESSAGE
+from apps.core.http.views import AppModelViewSet
 from apps.core.models import AuditLog
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
@@ -35,7 +38,7 @@ class Bare:
     serializer_class = TagWriteSerializer
 
 
-class CreateOnly(Bare, CreateModelMixin, GenericViewSet):
+class CreateOnly(Bare, AppCreateModelMixin, GenericViewSet):
     """Create and nothing else."""
 
 
@@ -57,7 +60,7 @@ class BulkRename(Bare, BulkUpdateModelMixin, GenericViewSet):
     """PATCH of an array, alone."""
 
 
-class IdempotentCreate(IdempotencyMixin, Bare, CreateModelMixin, GenericViewSet):
+class IdempotentCreate(IdempotencyMixin, Bare, AppCreateModelMixin, GenericViewSet):
     """Create once per key (needs a caller: keys are per user)."""
 
     permission_classes = ()
@@ -131,3 +134,23 @@ def test_idempotency_alone_runs_once_per_key() -> None:
 def test_idempotency_needs_a_caller_even_where_the_view_is_open(api_client: Any) -> None:
     response = api_client.post("/idempotent/", {"name": "x"}, HTTP_IDEMPOTENCY_KEY="k")
     assert_error(response, 401, "not_authenticated")
+
+
+def test_overriding_perform_create_alone_fails_loudly_at_class_creation() -> None:
+    """An array would otherwise skip the one-object hook (and its business rules)."""
+    with pytest.raises(ImproperlyConfigured) as refused:
+
+        class OneHookOnly(AppModelViewSet):
+            def perform_create(self, serializer: Any) -> Any:
+                return serializer.save()
+
+    assert str(refused.value) == BULK_HOOK_MESSAGE.format(view="OneHookOnly")
+
+    class BothHooks(AppModelViewSet):
+        def perform_create(self, serializer: Any) -> Any:
+            return serializer.save()
+
+        def perform_bulk_create(self, serializer: Any) -> Any:
+            return serializer.save()
+
+    assert BothHooks.perform_bulk_create is not None

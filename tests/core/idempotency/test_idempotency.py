@@ -1,11 +1,13 @@
 """Idempotency-Key: required, replayed, refused on reuse, exclusive while in flight."""
 
 import hashlib
+import importlib
 import itertools
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
@@ -15,7 +17,7 @@ from apps.core.exceptions import (
     KEY_REQUIRED_MESSAGE,
     KEY_REUSED_MESSAGE,
 )
-from apps.core.idempotency.flow import idempotency_purge_expired
+from apps.core.idempotency.flow import idempotency_purge_expired, request_hash
 from apps.core.models import AuditLog, IdempotencyRecord
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
@@ -73,9 +75,6 @@ def test_keys_are_scoped_per_user(writer: Any) -> None:
 
 
 def test_a_request_still_in_flight_makes_a_duplicate_409(writer: Any) -> None:
-
-    from apps.core.idempotency.flow import request_hash  # noqa: F401 - the lock key is internal
-
     lock = f"idempotency:{writer.pk}:{hashlib.sha256(b'key-1').hexdigest()}"
     caches["guard"].add(lock, 1, timeout=60)
     body = assert_error(post(writer, {"title": "busy"}), 409, "idempotency_key_in_progress")
@@ -227,3 +226,53 @@ def test_an_anonymous_caller_gets_401_before_any_key_is_looked_at(api_client: An
     response = api_client.post(URL, {"title": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert_error(response, 401, "not_authenticated")
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_the_migration_turns_first_edition_envelopes_into_replayable_answers(
+    writer: Any,
+) -> None:
+    """Records stored before the envelope moved to render time replay the same answer."""
+    migration = importlib.import_module("apps.core.migrations.0005_idempotency_answers_as_data")
+    error = {"code": "blank", "detail": "This field may not be blank.", "attr": "title"}
+    stored = {
+        "key-1": (201, {"success": True, "status": 201, "message": "Success",
+                        "data": {"title": "old"}, "errors": None,
+                        "meta": {"trace_id": "t1", "pagination": None}}),
+        "key-2": (400, {"success": False, "status": 400, "message": "Invalid input.",
+                        "data": None, "errors": [error],
+                        "meta": {"trace_id": "t2", "pagination": None}}),
+    }  # fmt: skip
+    for key, (code, body) in stored.items():
+        IdempotencyRecord.objects.create(
+            user=writer,
+            key=key,
+            method="POST",
+            path=URL,
+            request_hash=request_hash(method="POST", path=URL, data={"title": "old"}),
+            response_status=code,
+            response_body=body,
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+
+    migration.envelopes_to_data(django_apps, None)
+
+    created = post(writer, {"title": "old"}, key="key-1")
+    assert assert_envelope(created, 201)["data"] == {"title": "old"}
+    assert created["Idempotent-Replayed"] == "true"
+    refused = post(writer, {"title": "old"}, key="key-2")
+    assert assert_error(refused, 400, "blank", "title")["errors"] == [error]
+    migration.data_to_envelopes(django_apps, None)
+    assert IdempotencyRecord.objects.get(key="key-2").response_body["errors"] == [error]
+
+
+def test_an_idempotent_post_answers_like_drf_dispatch_would(writer: Any) -> None:
+    """IdempotencyMixin runs DRF's dispatch steps itself: same status, headers and body shape
+    as the same view without idempotency (pins the copy against DRF's own cycle)."""
+    plain = api.client_for(writer).post("/api/v1/_test/notes/", {"title": "plain"}, format="json")
+    keyed = post(writer, {"title": "keyed"})
+    assert (plain.status_code, keyed.status_code) == (201, 201)
+    ignored = {"X-Request-ID", "Content-Length"}
+    assert {h for h in plain.headers if h not in ignored} == {
+        h for h in keyed.headers if h not in ignored
+    }
+    assert set(plain.json()["data"]) == set(keyed.json()["data"])

@@ -12,16 +12,18 @@ from apps.core.http.mixins.caching import (
     CachedRetrieveModelMixin,
 )
 from apps.core.http.mixins.conditional import ConditionalGetMixin
-from apps.core.http.mixins.create import CreateModelMixin
+from apps.core.http.mixins.create import AppCreateModelMixin
 from apps.core.http.mixins.destroy import SoftDestroyModelMixin
 from apps.core.http.mixins.idempotency import IdempotencyMixin
 from apps.core.http.mixins.response import AppViewMixin
 from apps.core.http.mixins.scope import FeatureScopeMixin
-from apps.core.http.mixins.serializers import SerializerByActionMixin
-from apps.core.http.mixins.update import UpdateModelMixin
+from apps.core.http.mixins.serializers import ResponseSerializerMixin, SerializerByActionMixin
+from apps.core.http.mixins.update import AppUpdateModelMixin
 
 __all__ = [
     "ActorContextMixin",
+    "AppCreateModelMixin",
+    "AppUpdateModelMixin",
     "AppViewMixin",
     "BulkCreateModelMixin",
     "BulkUpdateModelMixin",
@@ -29,10 +31,9 @@ __all__ = [
     "CachedResponseMixin",
     "CachedRetrieveModelMixin",
     "ConditionalGetMixin",
-    "CreateModelMixin",
     "FeatureScopeMixin",
     "IdempotencyMixin",
+    "ResponseSerializerMixin",
     "SerializerByActionMixin",
     "SoftDestroyModelMixin",
-    "UpdateModelMixin",
 ]

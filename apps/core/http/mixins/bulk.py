@@ -8,25 +8,38 @@ was a list.
 import uuid
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.http.envelope import AppResponse
-from apps.core.http.mixins.create import CreateModelMixin
+from apps.core.http.mixins.create import AppCreateModelMixin
+from apps.core.http.mixins.serializers import ResponseSerializerMixin
 
 NOT_A_LIST_MESSAGE = "Expected a list of items."
+BULK_HOOK_MESSAGE = (
+    "{view} overrides perform_create but not perform_bulk_create, so an array posted to it "
+    "would skip that override; define perform_bulk_create (or have it refuse arrays)."
+)
 
 
-class BulkCreateModelMixin(CreateModelMixin):
+class BulkCreateModelMixin(AppCreateModelMixin):
     """`create` of a JSON array: `perform_bulk_create`, answers 201 with every object.
 
-    A single object goes to CreateModelMixin's `create`. Hooks: `perform_bulk_create(serializer)`
+    A single object goes to AppCreateModelMixin's `create`. Hooks: `perform_bulk_create(serializer)`
     returns the created objects; `get_save_kwargs()` and `get_response_serializer()` as for one.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a view whose one-object hook has no bulk counterpart."""
+        super().__init_subclass__(**kwargs)
+        own_create = cls.perform_create is not AppCreateModelMixin.perform_create
+        default_bulk = cls.perform_bulk_create is BulkCreateModelMixin.perform_bulk_create
+        if own_create and default_bulk:
+            raise ImproperlyConfigured(BULK_HOOK_MESSAGE.format(view=cls.__name__))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Create one object, or every item of an array."""
@@ -44,7 +57,7 @@ class BulkCreateModelMixin(CreateModelMixin):
         return serializer.save(**self.get_save_kwargs())
 
 
-class BulkUpdateModelMixin(GenericAPIView):
+class BulkUpdateModelMixin(ResponseSerializerMixin):
     """`bulk_update`: PATCH of `[{id, version, ...}, ...]` on the collection (AppRouter).
 
     Needs only GenericAPIView. The rows the caller may change (`get_queryset()`, so scope
@@ -68,10 +81,6 @@ class BulkUpdateModelMixin(GenericAPIView):
     def perform_bulk_update(self, serializer: serializers.BaseSerializer[Any]) -> Any:
         """Save every item (version-checked and recorded by the core services)."""
         return serializer.save()
-
-    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
-        """The serializer of the answer (SerializerByActionMixin answers with `retrieve`)."""
-        return self.get_serializer(instance, many=isinstance(instance, list))
 
 
 def _is_uuid(value: Any) -> bool:

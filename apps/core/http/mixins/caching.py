@@ -14,6 +14,8 @@ from apps.core.http.envelope import AnswerContent
 from apps.core.platform.cache import queryset_namespaces, versioned_key
 
 CACHE_HEADER = "X-Cache"
+# "answer", not the first edition's "resp": entries stored as envelopes are never read back.
+CACHE_KEY_PREFIX = "answer"
 
 
 class CachedResponseMixin(GenericAPIView):
@@ -59,7 +61,9 @@ class CachedResponseMixin(GenericAPIView):
         request = self.request
         namespaces = self.cache_namespaces or queryset_namespaces(self.get_queryset())
         query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
-        return versioned_key("resp", namespaces, request.path, query, self.cache_audience())
+        return versioned_key(
+            CACHE_KEY_PREFIX, namespaces, request.path, query, self.cache_audience()
+        )
 
     def cache_audience(self) -> str:
         """`public` for public actions and anonymous callers, `shared` when the view says

@@ -1,17 +1,17 @@
-"""`CreateModelMixin`: POST one object to a collection; answers 201 with its detail."""
+"""`AppCreateModelMixin`: POST one object to a collection; answers 201 with its detail."""
 
 from typing import Any, ClassVar
 
 from django.db import transaction
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.http.envelope import AppResponse
+from apps.core.http.mixins.serializers import ResponseSerializerMixin
 
 
-class CreateModelMixin(GenericAPIView):
+class AppCreateModelMixin(ResponseSerializerMixin):
     """`create`: validate, `perform_create`, answer 201 with `get_response_serializer`.
 
     Needs only GenericAPIView. Hooks: `perform_create(serializer)` returns what it created
@@ -40,7 +40,3 @@ class CreateModelMixin(GenericAPIView):
         if self.owner_field and "__" not in self.owner_field:
             return {self.owner_field: self.request.user}
         return {}
-
-    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
-        """The serializer of the answer (SerializerByActionMixin answers with `retrieve`)."""
-        return self.get_serializer(instance, many=isinstance(instance, list))

@@ -13,12 +13,25 @@ MISSING_SERIALIZER_MESSAGE = (
 WRITE_ACTIONS = ("create", "update", "partial_update", "bulk_update")
 
 
-class SerializerByActionMixin(GenericAPIView):
+class ResponseSerializerMixin(GenericAPIView):
+    """`get_response_serializer(instance)`: the serializer a write answers with.
+
+    Needs only GenericAPIView; the default is the action's own serializer. The write mixins
+    (create, update, bulk) inherit it; SerializerByActionMixin answers with `retrieve`.
+    """
+
+    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
+        """The action's serializer around what was written (a list for bulk writes)."""
+        return self.get_serializer(instance, many=isinstance(instance, list))
+
+
+class SerializerByActionMixin(ResponseSerializerMixin):
     """`serializer_classes = {"list": ..., "retrieve": ..., "write": ...}` by declaration.
 
     Needs only GenericAPIView. `write` serves create/update/partial_update/bulk_update unless
     they are named one by one; `retrieve` serves list and the other reads; `serializer_class`
-    is the fallback. Writes answer with the `retrieve` serializer (`get_response_serializer`).
+    is the fallback. Writes answer with the `retrieve` serializer (`get_response_serializer`),
+    so it must come before the write mixins in a view's bases.
     """
 
     serializer_classes: ClassVar[dict[str, type[serializers.BaseSerializer[Any]]]] = {}

@@ -1,17 +1,17 @@
-"""`UpdateModelMixin`: PUT or PATCH one object; answers with its stored detail."""
+"""`AppUpdateModelMixin`: PUT or PATCH one object; answers with its stored detail."""
 
 from typing import Any
 
 from django.db import transaction
 from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.http.envelope import AppResponse
+from apps.core.http.mixins.serializers import ResponseSerializerMixin
 
 
-class UpdateModelMixin(GenericAPIView):
+class AppUpdateModelMixin(ResponseSerializerMixin):
     """`update`/`partial_update`: validate against the object, `perform_update`, answer.
 
     Needs only GenericAPIView. Hooks: `perform_update(serializer)` returns the updated object
@@ -36,7 +36,3 @@ class UpdateModelMixin(GenericAPIView):
     def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> Any:
         """Save through the serializer (version-checked and recorded by the core services)."""
         return serializer.save()
-
-    def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
-        """The serializer of the answer (SerializerByActionMixin answers with `retrieve`)."""
-        return self.get_serializer(instance, many=isinstance(instance, list))
