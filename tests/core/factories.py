@@ -1,8 +1,22 @@
-"""factory-boy factories of the core RBAC models: Feature, Role, RolePermission, UserRole."""
+"""factory-boy factories of the core models, and `audit_row` to record a change as a core
+write would."""
+
+from typing import Any
 
 import factory
+from django.db import models
 
-from apps.core.models import Feature, PermissionScope, Role, RolePermission, UserRole
+from apps.core.audit.writer import audit_record_changes
+from apps.core.models import (
+    AuditAction,
+    AuditLog,
+    Feature,
+    PermissionScope,
+    Role,
+    RolePermission,
+    UserRole,
+)
+from apps.core.records.changes import Change
 from tests.factories import UserFactory
 
 
@@ -47,3 +61,11 @@ class UserRoleFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     role = factory.SubFactory(RoleFactory)
+
+
+def audit_row(
+    instance: models.Model, action: str = AuditAction.CREATE, before: dict[str, Any] | None = None
+) -> AuditLog | None:
+    """The audit row the writer records for one change (None for an update changing nothing)."""
+    rows = audit_record_changes(type(instance), action=action, changes=[Change(instance, before)])
+    return rows[0] if rows else None

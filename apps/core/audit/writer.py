@@ -2,7 +2,7 @@
 
 `audit_record_changes` is the receiver of `model_changed` (apps.core.records.changes), which
 every core write sends inside its transaction, so a change and its audit rows commit together.
-The `audit_*` functions write rows directly for code that records outside the core services.
+Code that writes outside the core services reports its change with `model_changed_send`.
 The actor, IP and user agent come from the request's actor context (apps.core.platform.context),
 the trace id from apps.core.platform.tracing; services never pass a request.
 """
@@ -104,34 +104,3 @@ def audit_record_changes(
         if recorded:
             entries.append(_entry(action, change.instance, recorded))
     return AuditLog.objects.bulk_create(entries) if entries else []
-
-
-def _audit_one(action: str, change: Change) -> AuditLog | None:
-    """Record one change (None when an update changed nothing)."""
-    rows = audit_record_changes(type(change.instance), action=action, changes=[change])
-    return rows[0] if rows else None
-
-
-def audit_create(instance: models.Model) -> AuditLog | None:
-    """Record a created object: every audited field as `[null, value]`."""
-    return _audit_one(AuditAction.CREATE, Change(instance))
-
-
-def audit_update(instance: models.Model, old: Snapshot) -> AuditLog | None:
-    """Record an update against the snapshot taken before it; nothing when nothing changed."""
-    return _audit_one(AuditAction.UPDATE, Change(instance, old))
-
-
-def audit_delete(instance: models.Model) -> AuditLog | None:
-    """Record a soft delete."""
-    return _audit_one(AuditAction.DELETE, Change(instance))
-
-
-def audit_restore(instance: models.Model) -> AuditLog | None:
-    """Record a restore from the trash."""
-    return _audit_one(AuditAction.RESTORE, Change(instance))
-
-
-def audit_purge(instance: models.Model) -> AuditLog | None:
-    """Record a permanent delete, keeping the last values of the row."""
-    return _audit_one(AuditAction.PURGE, Change(instance))

@@ -11,14 +11,13 @@ from apps.accounts.models import User
 from apps.core.api.audit import AuditLogViewSet
 from apps.core.api.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
 from apps.core.api.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
-from apps.core.audit.writer import audit_create
 from apps.core.exceptions import PURGE_PROTECTED_MESSAGE
 from apps.core.models import AuditLog, Feature, Role
 from apps.core.rbac.services import role_create
 from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE
 from apps.core.records.services import RESTORE_CONFLICT_MESSAGE
 from tests import api_cases as api
-from tests.core.factories import FeatureFactory
+from tests.core.factories import FeatureFactory, audit_row
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.testapp.factories import NoteFactory, TagFactory
@@ -162,12 +161,12 @@ class TestAuditLogEndpoint(api.List, api.Retrieve):
     view = AuditLogViewSet
 
     def make(self, owner: Any) -> AuditLog:
-        return audit_create(UserFactory())
+        return audit_row(UserFactory())
 
     def test_filters_by_model_object_action_actor_and_dates(self) -> None:
         client = api.client_for(self.permitted())
         target = self.make(None)
-        other = audit_create(FeatureFactory())
+        other = audit_row(FeatureFactory())
         query = f"?model=accounts.user&object_id={target.object_id}&action=create"
         body = assert_envelope(client.get(self.url + query), 200)
         assert [row["id"] for row in body["data"]] == [str(target.pk)]

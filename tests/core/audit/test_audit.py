@@ -8,13 +8,14 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
-from apps.core.audit.writer import REDACTED, audit_create, audit_update
+from apps.core.audit.writer import REDACTED
 from apps.core.models import AuditAction, AuditLog
 from apps.core.models.audit import APPEND_ONLY_MESSAGE, AppendOnlyError
 from apps.core.platform.context import ActorContext, set_actor_context
 from apps.core.platform.tracing import set_trace_id
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_purge, object_restore, object_soft_delete
+from tests.core.factories import audit_row
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def row_text(row: AuditLog) -> str:
 
 
 def test_create_writes_one_row_with_context_and_every_field(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
 
     row = only_row_for(target)
     assert_context(row, target, AuditAction.CREATE, actor)
@@ -82,7 +83,7 @@ def test_create_writes_one_row_with_context_and_every_field(actor: User, target:
 
 
 def test_create_never_stores_the_password_hash_or_the_phone(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
 
     row = only_row_for(target)
     assert row.changes["password"] == [None, REDACTED]
@@ -98,7 +99,7 @@ def test_update_records_only_the_changed_fields_as_old_new_pairs(actor: User, ta
     target.is_staff = True
     target.save()
 
-    audit_update(target, before)
+    audit_row(target, AuditAction.UPDATE, before)
 
     row = only_row_for(target)
     assert_context(row, target, AuditAction.UPDATE, actor)
@@ -109,7 +110,7 @@ def test_update_without_a_change_writes_nothing(actor: User, target: User) -> No
     before = snapshot(target)
     target.save()
 
-    assert audit_update(target, before) is None
+    assert audit_row(target, AuditAction.UPDATE, before) is None
     assert not AuditLog.objects.exists()
 
 
@@ -122,7 +123,7 @@ def test_password_and_phone_changes_are_redacted_and_never_stored(
     target.phone = NEW_PHONE
     target.save()
 
-    audit_update(target, before)
+    audit_row(target, AuditAction.UPDATE, before)
 
     row = only_row_for(target)
     assert row.changes == {"password": [REDACTED, REDACTED], "phone": [REDACTED, REDACTED]}
@@ -165,7 +166,7 @@ def test_purge_writes_one_row_that_outlives_the_object(actor: User, target: User
 
 
 def test_purging_the_actor_keeps_who_acted_in_earlier_rows(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
     actor_id = actor.pk
 
     object_purge(instance=actor)
@@ -180,7 +181,7 @@ def test_without_an_actor_context_the_row_is_anonymous(target: User) -> None:
     set_actor_context(None)
     set_trace_id(None)
 
-    audit_create(target)
+    audit_row(target)
 
     row = only_row_for(target)
     assert (row.actor, row.actor_repr, row.ip, row.user_agent, row.trace_id) == (
@@ -256,7 +257,7 @@ def stored_rows() -> list[tuple[str, str, str]]:
 
 
 def test_saving_an_existing_row_is_refused(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
     before = stored_rows()
     row = AuditLog.objects.get()
     row.action = AuditAction.DELETE
@@ -269,7 +270,7 @@ def test_saving_an_existing_row_is_refused(actor: User, target: User) -> None:
 
 
 def test_deleting_a_row_is_refused(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
     before = stored_rows()
 
     with pytest.raises(AppendOnlyError):
@@ -281,8 +282,8 @@ def test_deleting_a_row_is_refused(actor: User, target: User) -> None:
 
 
 def test_queryset_update_and_delete_are_refused(actor: User, target: User) -> None:
-    audit_create(target)
-    audit_create(actor)
+    audit_row(target)
+    audit_row(actor)
     before = stored_rows()
 
     with pytest.raises(AppendOnlyError):
@@ -304,7 +305,7 @@ def test_queryset_update_and_delete_are_refused(actor: User, target: User) -> No
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_postgres_trigger_rejects_raw_update_and_delete(actor: User, target: User) -> None:
-    audit_create(target)
+    audit_row(target)
     before = stored_rows()
     table = AuditLog._meta.db_table
 

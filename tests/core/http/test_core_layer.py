@@ -17,6 +17,7 @@ from apps.core.http.serializers import AppReadOnlyModelSerializer
 from apps.core.http.views import AppModelViewSet
 from apps.core.models import AuditLog
 from tests import api_cases as api
+from tests.core.factories import audit_row
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.http import patch_in_parallel
@@ -310,9 +311,8 @@ def test_admin_delete_is_soft_and_audited(admin_client: Client) -> None:
 
 
 def test_audit_log_admin_is_read_only(admin_client: Client) -> None:
-    from apps.core.audit.writer import audit_create
 
-    row = audit_create(UserFactory())
+    row = audit_row(UserFactory())
     assert admin_client.get("/admin/core/auditlog/").status_code == 200
     assert admin_client.get("/admin/core/auditlog/add/").status_code == 403
     change = admin_client.post(f"/admin/core/auditlog/{row.pk}/change/", {"action": "delete"})
