@@ -126,6 +126,23 @@ CORE_CONCERNS = tuple(
     for name in ("rbac", "audit", "records", "idempotency", "uploads", "platform", "models")
 )
 CORE_HTTP_LAYERS = (f"{CORE}.http", f"{CORE}.api")
+# What each layer of apps.core may import of the others (docs/architecture.md shows the tree).
+_CONCERNS = {"models", "exceptions", "platform", "records", "audit", "rbac", "idempotency"}
+CORE_LAYER_IMPORTS: dict[str, set[str]] = {
+    "models": set(),
+    "exceptions": set(),
+    "platform": {"models"},
+    "records": {"models", "exceptions", "platform"},
+    "audit": {"models", "exceptions", "platform", "records"},
+    "rbac": {"models", "exceptions", "platform", "records"},
+    "idempotency": {"models", "exceptions", "platform"},
+    "uploads": {"models", "exceptions", "platform", "records", "rbac"},
+    "http": _CONCERNS | {"uploads"},
+}
+CORE_LAYER_MESSAGE = (
+    "a layer of apps.core imports one it may not (see the tree in docs/architecture.md):\n"
+    "{offenders}"
+)
 
 CORE_IMPORTS_FEATURE_MESSAGE = (
     "apps.core must import no feature app (use get_user_model(), settings.AUTH_USER_MODEL, "
@@ -293,6 +310,26 @@ def concern_http_offenders(graph: Mapping[str, Mapping[str, int]]) -> list[str]:
     ]
 
 
+def _core_layer(module: str) -> str | None:
+    """`records` for `apps.core.records.services`; None outside apps.core's layers."""
+    parts = module.split(".")
+    if parts[:2] != ["apps", "core"] or len(parts) < 3:
+        return None
+    return parts[2]
+
+
+def core_layer_offenders(graph: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """Imports between apps.core's layers that CORE_LAYER_IMPORTS does not allow."""
+    offenders = []
+    for module, target, line in _edges(graph):
+        source, imported = _core_layer(module), _core_layer(target)
+        if source not in CORE_LAYER_IMPORTS or imported is None or imported == source:
+            continue
+        if imported not in CORE_LAYER_IMPORTS[source]:
+            offenders.append(f"{module}:{line} imports {target}")
+    return offenders
+
+
 def strongly_connected_components(graph: Mapping[str, Mapping[str, int]]) -> list[list[str]]:
     """Tarjan's components of the graph (iterative), each sorted; singletons included."""
     index: dict[str, int] = {}
@@ -396,6 +433,24 @@ def test_feature_apps_reach_each_other_through_services_and_selectors(
 def test_core_concern_packages_never_import_the_http_layer(every_import: ImportGraph) -> None:
     offenders = concern_http_offenders(every_import)
     assert not offenders, CONCERN_IMPORTS_HTTP_MESSAGE.format(offenders=_report(offenders))
+
+
+def test_each_core_layer_imports_only_the_layers_it_may(every_import: ImportGraph) -> None:
+    offenders = core_layer_offenders(every_import)
+    assert not offenders, CORE_LAYER_MESSAGE.format(offenders=_report(offenders))
+
+
+def test_the_layer_check_reports_a_layer_reaching_up() -> None:
+    synthetic = {
+        "apps.core.platform.cache": {"apps.core.records.changes": 3, "apps.core.models": 1},
+        "apps.core.records.services": {"apps.core.exceptions": 2},
+        "apps.core.http.views": {"apps.core.api.urls": 5},
+        "apps.core.api.urls": {"apps.core.http.views": 1},
+    }
+    assert core_layer_offenders(synthetic) == [
+        "apps.core.http.views:5 imports apps.core.api.urls",
+        "apps.core.platform.cache:3 imports apps.core.records.changes",
+    ]
 
 
 def test_no_import_cycles(graph: ImportGraph) -> None:

@@ -1,5 +1,6 @@
 """Catalog reads: one query shape per endpoint, with everything a page needs."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +66,7 @@ def product_detail(*, public: bool = False) -> models.QuerySet[Product]:
     return _products(public=public)
 
 
-def banner_next_change(*, now: Any = None) -> Any:
+def banner_next_change(*, now: datetime | None = None) -> datetime | None:
     """The next moment the set of active banners changes (a start or an end), if any."""
     moment = now or timezone.now()
     starts = (
@@ -84,7 +85,7 @@ def banner_next_change(*, now: Any = None) -> Any:
     return min(candidates) if candidates else None
 
 
-def banner_list_active(*, now: Any = None) -> models.QuerySet[Banner]:
+def banner_list_active(*, now: datetime | None = None) -> models.QuerySet[Banner]:
     """Banners whose window contains `now` (default: this moment)."""
     moment = now or timezone.now()
     return Banner.objects.filter(starts_at__lte=moment, ends_at__gt=moment).order_by(

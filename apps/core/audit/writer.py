@@ -54,7 +54,8 @@ def diff(
 def _entry(action: str, instance: models.Model, changes: dict[str, Any]) -> AuditLog:
     """An unsaved audit row for `instance` in the current actor context."""
     context = get_actor_context()
-    actor = context.user if getattr(context.user, "is_authenticated", False) else None
+    # Any: the project's user model, which the core layer cannot name (get_user_model()).
+    actor: Any = context.user if getattr(context.user, "is_authenticated", False) else None
     return AuditLog(
         actor=actor,
         actor_repr=str(actor)[:254] if actor is not None else "",

@@ -82,13 +82,16 @@ class BaseModel(models.Model):
         ordering: ClassVar[list[str]] = ["-created_at"]
 
     def delete(self, using: Any = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
-        """Soft delete, as `QuerySet.delete()` does: the row stays, in the trash.
-
-        Only `apps.core.records.services.object_purge` removes a row from the database.
+        """Soft delete, as `QuerySet.delete()` does: one UPDATE, `rows_soft_deleted`, no audit
+        row (`object_soft_delete` records one, with `deleted_by`). A row already in the trash
+        counts 0; `keep_parents` has no meaning without multi-table inheritance. Only
+        `apps.core.records.services.object_purge` removes a row from the database.
         """
-        self.soft_delete()
-        rows_soft_deleted.send(sender=type(self), count=1)
-        return 1, {self._meta.label: 1}
+        manager = type(self).all_objects.db_manager(using) if using else type(self).all_objects
+        deleted: tuple[int, dict[str, int]] = manager.filter(pk=self.pk, is_deleted=False).delete()
+        if deleted[0]:
+            self.refresh_from_db(using=using, fields=["is_deleted", "deleted_at"])
+        return deleted
 
     def soft_delete(self, *, by: Any = None) -> None:
         """Mark this row deleted (it disappears from `objects`)."""

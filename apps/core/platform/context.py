@@ -6,6 +6,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.throttling import BaseThrottle
 
 
@@ -13,7 +15,7 @@ from rest_framework.throttling import BaseThrottle
 class ActorContext:
     """The acting user and where the request came from."""
 
-    user: Any = None
+    user: AbstractBaseUser | AnonymousUser | None = None
     ip: str | None = None
     user_agent: str = ""
 

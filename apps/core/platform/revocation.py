@@ -7,6 +7,7 @@ HTTP (TracedJWTAuthentication) and WebSockets (JWTAuthMiddleware) both check the
 """
 
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ def access_token_revoke(*, jti: str, expires_at: int) -> None:
     _guard().set(f"revoked:jti:{jti}", 1, timeout=max(1, int(expires_at - time.time())))
 
 
-def user_access_tokens_revoke(*, user_id: Any) -> None:
+def user_access_tokens_revoke(*, user_id: uuid.UUID | str) -> None:
     """Refuse every access token the user was issued before this second.
 
     JWT `iat` has one-second resolution: tokens issued earlier in this same second stay
@@ -37,7 +38,9 @@ def user_access_tokens_revoke(*, user_id: Any) -> None:
     _guard().set(f"revoked:before:{user_id}", int(time.time()), timeout=_lifetime())
 
 
-def access_token_is_revoked(*, jti: str | None, user_id: Any, issued_at: int | None) -> bool:
+def access_token_is_revoked(
+    *, jti: str | None, user_id: uuid.UUID | str, issued_at: int | None
+) -> bool:
     """True when the token or all the user's older tokens were revoked."""
     found = _guard().get_many([f"revoked:jti:{jti}", f"revoked:before:{user_id}"])
     if found.get(f"revoked:jti:{jti}"):

@@ -9,6 +9,7 @@ user's entry; a change to a role, a feature or a role's permissions bumps the ge
 every entry goes stale at once without scanning keys. A warm request costs no query.
 """
 
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ FLAGS = ("create", "retrieve", "update", "delete")
 GENERATION_KEY = "rbac:generation"
 
 Permissions = dict[str, dict[str, str]]
+UserId = uuid.UUID | str  # a user's primary key (UUID), or its text form
 
 
 class Grantee(Protocol):
@@ -52,12 +54,12 @@ def _generation() -> int:
     return int(value or 0)  # 0 while the cache is down: computed from the database
 
 
-def _user_key(user_id: Any, generation: int) -> str:
+def _user_key(user_id: UserId, generation: int) -> str:
     """Cache key of one user's permissions in one generation."""
     return f"rbac:perms:{generation}:{user_id}"
 
 
-def user_permissions_compute(*, user_id: Any) -> Permissions:
+def user_permissions_compute(*, user_id: UserId) -> Permissions:
     """Read a user's merged permissions from the database (one query)."""
     role_ids = UserRole.objects.filter(user_id=user_id, role__is_deleted=False).values("role_id")
     rows = RolePermission.objects.filter(
@@ -99,7 +101,7 @@ def _now_and_after_commit(invalidate: Callable[[], Any]) -> None:
     transaction.on_commit(invalidate)
 
 
-def rbac_invalidate_user(user_id: Any) -> None:
+def rbac_invalidate_user(user_id: UserId) -> None:
     """Forget one user's cached permissions (their roles changed)."""
     _now_and_after_commit(lambda: cache.delete(_user_key(user_id, _generation())))
 

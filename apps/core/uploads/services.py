@@ -5,9 +5,9 @@ and signs a token; on local storage `upload_local_store` stores the posted file;
 `upload_complete` checks the stored bytes and attaches them to the object.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,7 +15,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from apps.core.rbac.permissions import queryset_for_flag
+from apps.core.rbac.permissions import Grantee, queryset_for_flag
 from apps.core.records.services import object_file_attach
 from apps.core.uploads.limits import check_size
 from apps.core.uploads.sniffing import SNIFF_BYTES, check_content, file_type_not_allowed
@@ -76,11 +76,11 @@ def upload_attach(
 def upload_presign(
     *,
     target_label: str,
-    object_id: Any,
+    object_id: uuid.UUID | str,
     filename: str,
     content_type: str,
     size: int,
-    user: Any,
+    user: Grantee,
     local_url_builder: Callable[[str], str],
 ) -> PresignedUpload:
     """A pre-signed POST (S3) or the signed local URL `local_url_builder(token)` gives, limited
@@ -124,7 +124,7 @@ def upload_local_store(*, token: str, file: UploadedFile) -> None:
     storage_save(key, file)
 
 
-def upload_complete(*, upload_token: str, user: Any) -> AttachedFile:
+def upload_complete(*, upload_token: str, user: Grantee) -> AttachedFile:
     """Attach the stored object to its target after checking its size and sniffed type on the
     stored bytes; a refused object is deleted. 403 when the token is another user's."""
     payload = upload_token_read(upload_token)
@@ -145,7 +145,7 @@ def upload_complete(*, upload_token: str, user: Any) -> AttachedFile:
     return AttachedFile(instance=instance, target=target)
 
 
-def _reachable(target: UploadTarget, user: Any, object_id: Any) -> models.Model:
+def _reachable(target: UploadTarget, user: Grantee, object_id: uuid.UUID | str) -> models.Model:
     """The target object when the user may update it (404 when out of scope, 403 without)."""
     queryset = queryset_for_flag(
         target.model._default_manager.all(),

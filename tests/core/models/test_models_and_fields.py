@@ -53,6 +53,8 @@ def test_instance_delete_soft_deletes_like_the_queryset() -> None:
     stored = User.all_objects.get(pk=gone.pk)
     assert stored.is_deleted
     assert stored.deleted_at is not None
+    assert gone.is_deleted  # the instance in hand knows it too
+    assert gone.delete() == (0, {"accounts.User": 0})  # already in the trash
 
 
 def test_soft_delete_records_who_and_restore_brings_it_back() -> None:
