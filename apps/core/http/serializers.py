@@ -16,7 +16,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
-from rest_framework.serializers import LIST_SERIALIZER_KWARGS, LIST_SERIALIZER_KWARGS_REMOVE
 
 from apps.core.exceptions import UNIQUE_MESSAGE
 from apps.core.http.bulk import AppBulkListSerializer
@@ -126,18 +125,13 @@ class AppWriteOnlyModelSerializer(AppModelSerializer):
     names another.
     """
 
-    @classmethod
-    def many_init(cls, *args: Any, **kwargs: Any) -> Any:
-        """As DRF's (its documented hook), but arrays default to the core bulk list serializer."""
-        list_kwargs = {
-            key: kwargs.pop(key)
-            for key in LIST_SERIALIZER_KWARGS_REMOVE
-            if kwargs.get(key) is not None
-        }
-        list_kwargs["child"] = cls(*args, **kwargs)
-        list_kwargs.update({k: v for k, v in kwargs.items() if k in LIST_SERIALIZER_KWARGS})
-        list_class = getattr(getattr(cls, "Meta", None), "list_serializer_class", None)
-        return (list_class or AppBulkListSerializer)(*args, **list_kwargs)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Arrays (`many=True`) get AppBulkListSerializer through DRF's own Meta option,
+        unless the subclass's Meta names a `list_serializer_class` itself."""
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is not None and not hasattr(meta, "list_serializer_class"):
+            meta.list_serializer_class = AppBulkListSerializer
 
     @property
     def model_class(self) -> Any:

@@ -1,4 +1,5 @@
-"""The DRF behaviour the core layer relies on beyond DRF's public API, pinned.
+"""The DRF behaviour the core layer relies on, pinned: beyond DRF's public API (the bulk
+lookups) and its documented Meta option for list serializers.
 
 The bulk list serializer puts an `InMemoryLookup` in each related field's `queryset`, so
 related ids of a whole batch are resolved from one query (`make bench`: 2 queries instead of
@@ -12,8 +13,10 @@ from typing import Any
 import pytest
 from rest_framework import serializers
 
-from apps.core.http.bulk import InMemoryLookup
+from apps.core.http.bulk import AppBulkListSerializer, InMemoryLookup
+from apps.core.http.serializers import AppWriteOnlyModelSerializer
 from tests.testapp.models import Tag
+from tests.testapp.serializers import TagWriteSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +60,20 @@ def test_a_many_related_field_resolves_each_id_through_its_child() -> None:
     field: Any = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True)
     field.child_relation.queryset = lookup_of(tag, "pk")
     assert field.to_internal_value([str(tag.pk)]) == [tag]
+
+
+def test_write_serializers_take_arrays_through_the_bulk_list_serializer() -> None:
+    """`Meta.list_serializer_class` (DRF's documented option) is set for each write serializer
+    that does not name its own."""
+
+    class OwnList(serializers.ListSerializer):  # type: ignore[type-arg]
+        """A list serializer of the feature's own."""
+
+    class TagOwnListSerializer(AppWriteOnlyModelSerializer):
+        class Meta:
+            model = Tag
+            fields = ("name",)
+            list_serializer_class = OwnList
+
+    assert isinstance(TagWriteSerializer(data=[], many=True), AppBulkListSerializer)
+    assert type(TagOwnListSerializer(data=[], many=True)) is OwnList
