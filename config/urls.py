@@ -11,6 +11,7 @@ from apps.core.api.health import LivenessAPIView, ReadinessAPIView
 api_v1 = [
     path("auth/", include("apps.accounts.urls")),
     path("catalog/", include("apps.catalog.urls")),
+    path("orders/", include("apps.orders.urls")),
     path("", include("apps.core.api.urls")),
 ]
 

@@ -1,4 +1,4 @@
-"""Demo users for `manage.py seed`: the demo superuser and a manager (passwords printed once).
+"""Demo users for `manage.py seed`: the superuser, a manager, a customer (passwords printed once).
 
 Both passwords go to the git-ignored credentials file under BASE_DIR. Runs after core's step,
 so the roles it hands out exist.
@@ -14,6 +14,8 @@ from apps.core.models.rbac import Role, UserRole
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_MANAGER_EMAIL = "manager@example.com"
+DEMO_CUSTOMER_EMAIL = "customer@example.com"
+CUSTOMER_ROLE = "customer"
 CREDENTIALS_FILE = ".demo-admin-password"
 ADMIN_ROLE = "admin"
 MANAGER_ROLE = "manager"
@@ -30,6 +32,9 @@ def seed(*, command: BaseCommand) -> None:
     manager = _seed_user(DEMO_MANAGER_EMAIL, "Demo Manager", command=command)
     if manager is not None:
         UserRole.objects.get_or_create(user=manager, role=Role.objects.get(code=MANAGER_ROLE))
+    customer = _seed_user(DEMO_CUSTOMER_EMAIL, "Demo Customer", command=command)
+    if customer is not None:
+        UserRole.objects.get_or_create(user=customer, role=Role.objects.get(code=CUSTOMER_ROLE))
 
 
 def _seed_admin(*, command: BaseCommand) -> User:

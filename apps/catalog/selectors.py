@@ -61,6 +61,18 @@ def product_list(*, public: bool = False) -> models.QuerySet[Product]:
     return _products(public=public).defer("description").order_by("-created_at")
 
 
+def product_list_for_update(*, ids: list[Any]) -> models.QuerySet[Product]:
+    """Products by id, row-locked in primary-key order (call inside a transaction), with their
+    category and final price: what an order needs to take stock and fix prices."""
+    return (
+        Product.objects.select_for_update(of=("self",))
+        .select_related("category")
+        .annotate(final_price=FINAL_PRICE)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+
+
 def product_detail(*, public: bool = False) -> models.QuerySet[Product]:
     """Products for one object, with the description."""
     return _products(public=public)

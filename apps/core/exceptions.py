@@ -105,3 +105,20 @@ class FileTypeNotAllowed(exceptions.APIException):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
     default_detail = "This file type is not allowed."
     default_code = "file_type_not_allowed"
+
+
+class InsufficientStock(exceptions.APIException):
+    """409: a line asks for more than is left; the detail names the SKU and what is left,
+    `attr` the line (`items.<i>.quantity`)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Not enough stock."
+    default_code = "insufficient_stock"
+
+
+class InvalidTransition(exceptions.APIException):
+    """409: the status flow does not allow this change from the current status."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This change is not allowed from the current status."
+    default_code = "invalid_transition"

@@ -65,6 +65,7 @@ LOCAL_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.catalog",
+    "apps.orders",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -189,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_flush": {"task": "core.outbox_flush", "schedule": 60.0},
     "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
+    "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -355,6 +357,12 @@ RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "apps.cache.unavailable"
 CACHE_ERROR_LOG_INTERVAL = env.int("CACHE_ERROR_LOG_INTERVAL", default=60)
+
+# ---------------------------------------------------------------------------
+# Orders and money
+# ---------------------------------------------------------------------------
+WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="USD")  # one currency per deployment
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
 
 # ---------------------------------------------------------------------------
 # CORS and security

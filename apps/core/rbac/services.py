@@ -76,9 +76,12 @@ def role_update(*, role: Role, data: dict[str, Any]) -> Role:
     return role
 
 
-def role_features_grant(*, role: Role, prefix: str = "", write: bool) -> int:
+def role_features_grant(
+    *, role: Role, prefix: str = "", write: bool, scope: str = PermissionScope.ALL
+) -> int:
     """Give `role` every live feature whose code starts with `prefix` it holds no grant on yet:
-    read, or read and write (create, update, delete), scope `all`. Returns how many it added."""
+    read, or read and write (create, update, delete), over `scope` (`all` by default, `own`
+    for a customer's own rows). Returns how many it added."""
     granted = RolePermission.objects.filter(role=role).values_list("feature_id", flat=True)
     created = RolePermission.objects.bulk_create(
         [
@@ -89,7 +92,7 @@ def role_features_grant(*, role: Role, prefix: str = "", write: bool) -> int:
                 can_create=write,
                 can_update=write,
                 can_delete=write,
-                scope=PermissionScope.ALL,
+                scope=scope,
             )
             for feature in Feature.objects.filter(code__startswith=prefix).exclude(
                 pk__in=set(granted)

@@ -140,7 +140,13 @@ def test_seed_grants_the_default_roles_once(settings, tmp_path) -> None:
     assert catalog.filter(role__code="manager", can_create=True).count() >= 3
     assert catalog.filter(role__code="customer", can_retrieve=True).count() >= 3
     assert not catalog.filter(role__code="customer", can_create=True).exists()
-    others = RolePermission.objects.exclude(feature__code__startswith="catalog.")
+    orders = RolePermission.objects.filter(feature__code="orders.orders")
+    assert orders.get(role__code="manager").scope == "all"
+    customer_orders = orders.get(role__code="customer")
+    assert (customer_orders.scope, customer_orders.can_create) == ("own", True)
+    others = RolePermission.objects.exclude(feature__code__startswith="catalog.").exclude(
+        feature__code__startswith="orders."
+    )
     assert not others.filter(role__code__in=("manager", "customer")).exists()
 
 

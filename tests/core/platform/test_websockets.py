@@ -1,10 +1,11 @@
 """WebSockets: JWT auth (4401 before accept), expiry, origins, notify_user, no token in logs."""
 
+import json
 import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,10 @@ async def test_a_valid_token_receives_only_its_own_users_events() -> None:
     bob_ws, ok_b, _ = await connect(f"{PATH}?token={access(bob)}")
     assert ok_a and ok_b
     await sync_to_async(notify_user)(alice.pk, "order.paid", {"order": "42"})
-    assert await alice_ws.receive_json_from(timeout=2) == {
-        "event": "order.paid",
-        "payload": {"order": "42"},
-    }
+    frame = await alice_ws.receive_json_from(timeout=2)
+    assert set(frame) == {"type", "data", "at"}
+    assert (frame["type"], frame["data"]) == ("order.paid", {"order": "42"})
+    assert datetime.fromisoformat(frame["at"]).tzinfo is not None
     assert await bob_ws.receive_nothing(timeout=0.3)
     await alice_ws.disconnect()
     await bob_ws.disconnect()
@@ -159,7 +160,8 @@ def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_proc
         with client:
             time.sleep(0.3)  # the consumer joins its group before accepting; be generous
             notify_user(user.pk, "ping", {"n": 1})
-            assert client.recv(timeout=5) == '{"event": "ping", "payload": {"n": 1}}'
+            frame = json.loads(client.recv(timeout=5))
+            assert (frame["type"], frame["data"]) == ("ping", {"n": 1})
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -203,4 +205,22 @@ async def test_notify_on_commit_sends_after_commit_and_never_for_a_rollback() ->
         await asyncio.wait_for(layer.receive(channel), 0.3)
     await sync_to_async(committed)()
     message = await asyncio.wait_for(layer.receive(channel), 2)
-    assert (message["event"], message["payload"]) == ("order.paid", {"n": 2})
+    assert (message["event"]["type"], message["event"]["data"]) == ("order.paid", {"n": 2})
+
+
+async def test_staff_events_reach_staff_sockets_only() -> None:
+    from apps.core.platform.ws.notify import notify_staff
+
+    staff, customer = (
+        await sync_to_async(UserFactory)(is_staff=True),
+        await sync_to_async(UserFactory)(),
+    )
+    staff_ws, ok_staff, _ = await connect(f"{PATH}?token={access(staff)}")
+    customer_ws, ok_customer, _ = await connect(f"{PATH}?token={access(customer)}")
+    assert ok_staff and ok_customer
+    await sync_to_async(notify_staff)("order.created", {"id": "1"})
+    frame = await staff_ws.receive_json_from(timeout=2)
+    assert (frame["type"], frame["data"]) == ("order.created", {"id": "1"})
+    assert await customer_ws.receive_nothing(timeout=0.3)
+    await staff_ws.disconnect()
+    await customer_ws.disconnect()

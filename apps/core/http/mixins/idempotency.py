@@ -16,7 +16,8 @@ from apps.core.idempotency.flow import HEADER, REPLAY_HEADER, StoredAnswer, idem
 
 
 class IdempotencyMixin(APIView):
-    """`idempotent_methods = ("POST",)`: those methods need an Idempotency-Key and run once.
+    """`idempotent_methods = ("POST",)` (or, on a viewset, `idempotent_actions = ("create",)`):
+    those requests need an Idempotency-Key and run once.
 
     Needs only APIView. The flow (apps.core.idempotency.flow) runs after authentication,
     permissions and throttles: the handler runs in one transaction with the storing of its
@@ -24,6 +25,14 @@ class IdempotencyMixin(APIView):
     """
 
     idempotent_methods: ClassVar[tuple[str, ...]] = ()
+    idempotent_actions: ClassVar[tuple[str, ...]] = ()
+
+    def requires_idempotency(self, method: str) -> bool:
+        """Whether this request's method (or, on a viewset, its action) runs once per key."""
+        if method in self.idempotent_methods:
+            return True
+        action_map: dict[str, str] = getattr(self, "action_map", None) or {}
+        return action_map.get(method.lower()) in self.idempotent_actions
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """DRF's request cycle, with the handler of an idempotent method run once per key.
@@ -32,7 +41,7 @@ class IdempotencyMixin(APIView):
         `initial`, `handle_exception`, `finalize_response`), so the flow can hold its key
         around the handler alone; tests/core/idempotency pins that both paths answer alike.
         """
-        if request.method not in self.idempotent_methods:
+        if not self.requires_idempotency(str(request.method)):
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs = args, kwargs
         drf_request = self.initialize_request(request, *args, **kwargs)

@@ -9,6 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from apps.core.platform.ws.auth import BEARER_SUBPROTOCOL
 
 CLOSE_UNAUTHORIZED = 4401  # like HTTP 401: no valid token, or it expired while open
+STAFF_GROUP = "staff"  # every staff user's notification sockets
 
 
 def user_group(user_id: Any) -> str:
@@ -51,19 +52,23 @@ class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
 
 
 class NotificationsConsumer(AppJsonWebsocketConsumer):
-    """`/ws/notifications/`: events for the connected user, `{"event": ..., "payload": ...}`."""
+    """`/ws/notifications/`: events for the connected user (and, for staff, staff events),
+    each `{"type": "<event>", "data": {...}, "at": "<ISO time>"}`."""
+
+    groups_joined: tuple[str, ...] = ()
 
     async def on_authenticated(self, user: Any) -> None:
-        """Join the user's group."""
-        self.user_group = user_group(user.pk)
-        await self.channel_layer.group_add(self.user_group, self.channel_name)
+        """Join the user's group, and the staff group for staff."""
+        self.groups_joined = (user_group(user.pk), *((STAFF_GROUP,) if user.is_staff else ()))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
-        """Leave the user's group."""
+        """Leave the groups."""
         await super().disconnect(code)
-        if hasattr(self, "user_group"):
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def notify_event(self, message: dict[str, Any]) -> None:
-        """Deliver one event sent by `notify_user`."""
-        await self.send_json({"event": message["event"], "payload": message["payload"]})
+        """Deliver one event sent by `notify_user` or `notify_staff`."""
+        await self.send_json(message["event"])

@@ -1,0 +1,1 @@
+"""Orders: checkout that never oversells, a status flow, exports."""

@@ -1,0 +1,136 @@
+"""Order endpoints: declarations, one service call per action; the core layer does the rest."""
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import models
+from drf_spectacular.utils import extend_schema
+from rest_framework import status as http_status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.http.envelope import AppResponse
+from apps.core.http.openapi import ErrorEnvelopeSerializer
+from apps.core.http.pagination import AppCursorPagination
+from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
+from apps.core.rbac.permissions import user_permission_scope
+from apps.orders.filters import OrderFilter
+from apps.orders.models import OrderStatus
+from apps.orders.selectors import order_list
+from apps.orders.serializers import (
+    OrderCancelSerializer,
+    OrderPlaceSerializer,
+    OrderSerializer,
+    OrderStatusSerializer,
+)
+from apps.orders.services import OrderLine, order_place, order_transition
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+FEATURE = "orders.orders"
+UUID_PATTERN = "[0-9a-fA-F-]{36}"
+TAGS = ["orders"]
+
+
+class OrderCursorPagination(AppCursorPagination):
+    """`?cursor=` pages for staff dashboards, newest first."""
+
+    ordering = ("-created_at", "-serial")
+
+
+class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
+    """Customers place, read and cancel their own orders; staff (scope `all`) see every order
+    and move it through the status flow."""
+
+    feature = FEATURE
+    owner_field = "customer"
+    queryset = order_list()
+    serializer_classes = {"retrieve": OrderSerializer, "create": OrderPlaceSerializer}
+    filterset_class = OrderFilter
+    search_fields = ("number",)
+    ordering_fields = ("created_at", "total")
+    action_flags = {"cancel": "update", "status": "update"}
+    idempotent_actions = ("create",)
+    lookup_value_regex = UUID_PATTERN
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        """Every action reads through the list's selector."""
+        return order_list()
+
+    @property
+    def paginator(self) -> Any:
+        """Cursor pages when asked for (`?cursor=` or `?pagination=cursor`), else page numbers."""
+        if not hasattr(self, "_order_paginator"):
+            query = self.request.query_params
+            cursor = "cursor" in query or query.get("pagination") == "cursor"
+            self._order_paginator = (
+                OrderCursorPagination() if cursor else self.pagination_class()  # type: ignore[misc]
+            )
+        return self._order_paginator
+
+    def is_staff_caller(self) -> bool:
+        """Superusers and callers whose scope on orders is `all`."""
+        user = self.request.user
+        return bool(
+            user.is_superuser
+            or user_permission_scope(user=user, feature=FEATURE, flag="update") == "all"
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        request=OrderPlaceSerializer,
+        responses={201: OrderSerializer, 409: ErrorEnvelopeSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Place an order (needs an Idempotency-Key)."""
+        serializer = OrderPlaceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = order_place(
+            customer=cast("User", request.user),
+            lines=[OrderLine(line["product"], line["quantity"]) for line in data["items"]],
+            shipping_address=dict(data["shipping_address"]),
+            note=data["note"],
+        )
+        answer = self.get_response_serializer(order).data
+        return AppResponse(answer, status=http_status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=TAGS,
+        request=OrderCancelSerializer,
+        responses={200: OrderSerializer, 409: ErrorEnvelopeSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cancel: the customer while pending, staff also when paid; the stock comes back."""
+        serializer = OrderCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_transition(
+            order=self.get_object(),
+            target=OrderStatus.CANCELLED,
+            version=serializer.validated_data["version"],
+            by_staff=self.is_staff_caller(),
+        )
+        return AppResponse(self.get_response_serializer(order).data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=OrderStatusSerializer,
+        responses={200: OrderSerializer, 409: ErrorEnvelopeSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Staff: move the order to shipped, delivered or cancelled."""
+        if not self.is_staff_caller():
+            raise PermissionDenied
+        serializer = OrderStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_transition(
+            order=self.get_object(),
+            target=serializer.validated_data["status"],
+            version=serializer.validated_data["version"],
+            by_staff=True,
+        )
+        return AppResponse(self.get_response_serializer(order).data)
