@@ -29,6 +29,7 @@ ERROR_CODE_CHOICES = [
     "idempotency_key_in_progress",
     "insufficient_stock",
     "insufficient_funds",
+    "invalid_transition",
     "file_too_large",
     "file_type_not_allowed",
     "payload_too_large",
