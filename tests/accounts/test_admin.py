@@ -2,11 +2,13 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse, reverse_lazy
 
 from apps.accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
+USERS = reverse_lazy("admin:accounts_user_changelist")
 
 
 @pytest.fixture
@@ -19,14 +21,14 @@ def admin_client_logged_in() -> Client:
 
 def test_user_changelist_search_and_filters_load(admin_client_logged_in: Client) -> None:
     UserFactory(email="findme@example.com")
-    response = admin_client_logged_in.get("/admin/accounts/user/?q=findme&is_staff__exact=0")
+    response = admin_client_logged_in.get(f"{USERS}?q=findme&is_staff__exact=0")
     assert response.status_code == 200
     assert b"findme@example.com" in response.content
 
 
 def test_user_change_page_shows_decrypted_phone_and_no_hash(admin_client_logged_in: Client) -> None:
     user = UserFactory(phone="+14155550123")
-    response = admin_client_logged_in.get(f"/admin/accounts/user/{user.pk}/change/")
+    response = admin_client_logged_in.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert response.status_code == 200
     assert b"+14155550123" in response.content
     assert user.password.encode() not in response.content
@@ -34,7 +36,7 @@ def test_user_change_page_shows_decrypted_phone_and_no_hash(admin_client_logged_
 
 def test_admin_can_add_a_user(admin_client_logged_in: Client) -> None:
     response = admin_client_logged_in.post(
-        "/admin/accounts/user/add/",
+        reverse("admin:accounts_user_add"),
         {
             "email": "Added@Example.com",
             "name": "Added",
@@ -48,6 +50,6 @@ def test_admin_can_add_a_user(admin_client_logged_in: Client) -> None:
 
 def test_admin_requires_staff(client: Client) -> None:
     client.force_login(UserFactory())
-    response = client.get("/admin/accounts/user/")
+    response = client.get(USERS)
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert response["Location"].startswith(reverse("admin:login"))

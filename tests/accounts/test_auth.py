@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.urls import reverse_lazy
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -10,6 +11,7 @@ from apps.accounts.services import (
     INVALID_CREDENTIALS_MESSAGE,
     INVALID_REFRESH_MESSAGE,
 )
+from tests.api_cases import API_VERSION
 from tests.conftest import bearer
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -17,11 +19,13 @@ from tests.http import post_in_parallel
 
 pytestmark = pytest.mark.django_db
 
-REGISTER = "/api/v1/auth/register/"
-LOGIN = "/api/v1/auth/login/"
-REFRESH = "/api/v1/auth/refresh/"
-LOGOUT = "/api/v1/auth/logout/"
-ME = "/api/v1/auth/me/"
+V1 = {"version": API_VERSION}
+REGISTER = reverse_lazy("accounts:register", kwargs=V1)
+LOGIN = reverse_lazy("accounts:login", kwargs=V1)
+REFRESH = reverse_lazy("accounts:refresh", kwargs=V1)
+LOGOUT = reverse_lazy("accounts:logout", kwargs=V1)
+ME = reverse_lazy("accounts:me", kwargs=V1)
+PASSWORD_CHANGE = reverse_lazy("accounts:password-change", kwargs=V1)
 USER_KEYS = {"id", "email", "name", "phone", "roles", "date_joined"}
 
 
@@ -276,9 +280,7 @@ def test_a_password_change_revokes_older_access_tokens(api_client: APIClient, us
     _time.sleep(1.05)  # JWT iat has one-second resolution
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
     payload = {"old_password": DEFAULT_PASSWORD, "new_password": "An0ther-Str0ng-One!"}
-    fresh = assert_envelope(
-        api_client.post("/api/v1/auth/password/change/", payload, format="json"), 200
-    )
+    fresh = assert_envelope(api_client.post(PASSWORD_CHANGE, payload, format="json"), 200)
     assert_error(api_client.get(ME), 401, "authentication_failed")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['data']['access']}")
     assert_envelope(api_client.get(ME), 200)

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.db.models import TextField
 from django.db.models.functions import Cast
+from django.urls import reverse_lazy
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -16,17 +17,15 @@ from apps.accounts.services import (
     user_password_reset_request,
     user_profile_update,
 )
-from tests.accounts.test_auth import LOGIN, REFRESH, login
+from tests.accounts.test_auth import LOGIN, ME, PASSWORD_CHANGE, REFRESH, V1, login
 from tests.conftest import bearer
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/auth/me/"
-CHANGE = "/api/v1/auth/password/change/"
-RESET = "/api/v1/auth/password/reset/"
-CONFIRM = "/api/v1/auth/password/reset/confirm/"
+RESET = reverse_lazy("accounts:password-reset", kwargs=V1)
+CONFIRM = reverse_lazy("accounts:password-reset-confirm", kwargs=V1)
 NEW_PASSWORD = "An0ther-Str0ng-One!"
 FORBIDDEN_IN_USER_PAYLOAD = (b"password", b"is_staff", b"is_superuser", b"is_deleted", b"token")
 
@@ -119,7 +118,7 @@ def test_password_change_revokes_other_sessions_and_returns_a_new_pair(
     this_device = login(api_client, user.email)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {this_device['access']}")
     payload = {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
-    body = assert_envelope(api_client.post(CHANGE, payload, format="json"), 200)
+    body = assert_envelope(api_client.post(PASSWORD_CHANGE, payload, format="json"), 200)
     assert set(body["data"]) == {"access", "refresh"}
     api_client.credentials()
     for old in (other_device["refresh"], this_device["refresh"]):
@@ -135,7 +134,7 @@ def test_password_change_revokes_other_sessions_and_returns_a_new_pair(
 def test_password_change_with_wrong_old_password_is_400(auth_client: APIClient, user: User) -> None:
     payload = {"old_password": "nope-nope", "new_password": NEW_PASSWORD}
     body = assert_error(
-        auth_client.post(CHANGE, payload, format="json"), 400, "invalid", "old_password"
+        auth_client.post(PASSWORD_CHANGE, payload, format="json"), 400, "invalid", "old_password"
     )
     assert body["errors"][0]["detail"] == WRONG_PASSWORD_MESSAGE
     user.refresh_from_db()
@@ -145,13 +144,16 @@ def test_password_change_with_wrong_old_password_is_400(auth_client: APIClient, 
 def test_password_change_weak_new_password_is_400(auth_client: APIClient) -> None:
     payload = {"old_password": DEFAULT_PASSWORD, "new_password": "123"}
     assert_error(
-        auth_client.post(CHANGE, payload, format="json"), 400, "password_too_short", "new_password"
+        auth_client.post(PASSWORD_CHANGE, payload, format="json"),
+        400,
+        "password_too_short",
+        "new_password",
     )
 
 
 def test_password_change_anonymous_is_401(api_client: APIClient) -> None:
     payload = {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
-    assert_error(api_client.post(CHANGE, payload, format="json"), 401, "not_authenticated")
+    assert_error(api_client.post(PASSWORD_CHANGE, payload, format="json"), 401, "not_authenticated")
 
 
 # --- password reset ---------------------------------------------------------------------

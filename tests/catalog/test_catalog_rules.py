@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from apps.catalog.models import Banner, Product
@@ -18,8 +19,11 @@ from tests.factories import UserFactory
 from tests.http import patch_in_parallel
 
 pytestmark = pytest.mark.django_db
-PRODUCTS = "/api/v1/catalog/products/"
-BANNERS = "/api/v1/catalog/banners/"
+V1 = {"version": api.API_VERSION}
+PRODUCTS = reverse_lazy("catalog-product-list", kwargs=V1)
+BANNERS = reverse_lazy("catalog-banner-list", kwargs=V1)
+CATEGORIES = reverse_lazy("catalog-category-list", kwargs=V1)
+TRASH = reverse_lazy("trash-list", kwargs=V1)
 
 
 @pytest.fixture
@@ -37,7 +41,23 @@ def customer() -> Any:
 
 
 def ids(response: Any) -> list[str]:
+    """The ids of the rows of a 200 list answer."""
     return [row["id"] for row in assert_envelope(response, 200)["data"]]
+
+
+def product_url(pk: Any) -> str:
+    """One product's URL."""
+    return api.api_url("catalog-product-detail", pk=pk)
+
+
+def category_url(pk: Any) -> str:
+    """One category's URL."""
+    return api.api_url("catalog-category-detail", pk=pk)
+
+
+def product_restore_url(pk: Any) -> str:
+    """The trash's restore URL of one product."""
+    return api.api_url("trash-restore", model="catalog.product", pk=pk)
 
 
 @pytest.mark.parametrize("discount", [101, -1])
@@ -110,7 +130,7 @@ def test_the_list_leaves_the_description_out_and_stays_within_four_queries() -> 
         if 'FROM "catalog_product"' in q["sql"] and "LIMIT" in q["sql"]
     )
     assert '"catalog_product"."description"' not in main
-    detail = assert_envelope(client.get(f"{PRODUCTS}{body['data'][0]['id']}/"), 200)["data"]
+    detail = assert_envelope(client.get(product_url(body["data"][0]["id"])), 200)["data"]
     assert detail["description"] == "a long text"
 
 
@@ -148,7 +168,7 @@ def test_a_list_after_an_update_shows_the_new_data(manager: Any) -> None:
     assert reader.get(PRODUCTS)["X-Cache"] == "hit"
     payload = {"name": "New name", "version": product.version}
     assert_envelope(
-        api.client_for(manager).patch(f"{PRODUCTS}{product.pk}/", payload, format="json"), 200
+        api.client_for(manager).patch(product_url(product.pk), payload, format="json"), 200
     )
     assert assert_envelope(reader.get(PRODUCTS), 200)["data"][0]["name"] == "New name"
 
@@ -156,7 +176,7 @@ def test_a_list_after_an_update_shows_the_new_data(manager: Any) -> None:
 def test_conditional_gets_answer_304_to_a_matching_etag() -> None:
     product = f.product()
     client = api.client_for(None)
-    for url in (PRODUCTS, f"{PRODUCTS}{product.pk}/"):
+    for url in (PRODUCTS, product_url(product.pk)):
         first = client.get(url)
         assert first.status_code == 200
         etag = first["ETag"]
@@ -169,11 +189,11 @@ def test_conditional_gets_answer_304_to_a_matching_etag() -> None:
 def test_the_etag_changes_when_the_product_changes(manager: Any) -> None:
     product = f.product()
     client = api.client_for(None)
-    etag = client.get(f"{PRODUCTS}{product.pk}/")["ETag"]
+    etag = client.get(product_url(product.pk))["ETag"]
     api.client_for(manager).patch(
-        f"{PRODUCTS}{product.pk}/", {"stock": 99, "version": 1}, format="json"
+        product_url(product.pk), {"stock": 99, "version": 1}, format="json"
     )
-    assert client.get(f"{PRODUCTS}{product.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert client.get(product_url(product.pk), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_the_public_banner_list_holds_only_banners_active_now() -> None:
@@ -218,9 +238,8 @@ def test_the_product_image_refuses_svg_even_named_png(manager: Any) -> None:
 
     product = f.product()
     svg = SimpleUploadedFile("x.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
-    response = api.client_for(manager).post(
-        f"{PRODUCTS}{product.pk}/image/", {"file": svg}, format="multipart"
-    )
+    url = api.api_url("catalog-product-image", pk=product.pk)
+    response = api.client_for(manager).post(url, {"file": svg}, format="multipart")
     assert_error(response, 415, "file_type_not_allowed")
 
 
@@ -230,7 +249,7 @@ def test_two_concurrent_updates_with_one_version_give_one_200_and_one_409(live_s
     manager = UserFactory()
     api.grant(manager, "catalog.products")
     product = f.product()
-    url = f"{live_server.url}{PRODUCTS}{product.pk}/"
+    url = f"{live_server.url}{product_url(product.pk)}"
     payloads = [{"version": 1, "stock": 7}, {"version": 1, "stock": 8}]
     statuses = sorted(
         patch_in_parallel(url, payloads, headers={"Authorization": api.bearer(manager)})
@@ -250,9 +269,7 @@ def test_seed_makes_a_browsable_catalog(settings: Any, tmp_path: Any) -> None:
     page = assert_envelope(client.get(PRODUCTS), 200)
     assert page["meta"]["pagination"]["count"] >= 190
     assert len(ids(client.get(BANNERS))) == 3
-    categories = assert_envelope(client.get("/api/v1/catalog/categories/?page_size=50"), 200)[
-        "data"
-    ]
+    categories = assert_envelope(client.get(f"{CATEGORIES}?page_size=50"), 200)["data"]
     assert any(row["parent"] for row in categories)
 
 
@@ -286,9 +303,10 @@ def test_every_catalog_model_has_an_admin_with_search_and_the_trash_filter() -> 
     )
     for name in ("category", "tag", "product", "banner"):
         for query in ("?q=a", "?deleted=deleted", "?deleted=all"):
-            response = admin_client.get(f"/admin/catalog/{name}/{query}")
+            response = admin_client.get(reverse(f"admin:catalog_{name}_changelist") + query)
             assert response.status_code == 200, (name, query)
-    assert admin_client.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
+    change = reverse("admin:catalog_product_change", args=[product.pk])
+    assert admin_client.get(change).status_code == 200
 
 
 def test_the_seeded_manager_can_write_and_restore(settings: Any, tmp_path: Any) -> None:
@@ -310,12 +328,12 @@ def test_the_seeded_manager_can_write_and_restore(settings: Any, tmp_path: Any) 
         client.post(PRODUCTS, [f.product_payload(category_id) for _ in range(3)], format="json"),
         201,
     )
-    url = f"{PRODUCTS}{created['id']}/"
+    url = product_url(created["id"])
     assert_envelope(
         client.patch(url, {"stock": 1, "version": created["version"]}, format="json"), 200
     )
     assert_envelope(client.delete(url), 200)
-    assert_envelope(client.post(f"/api/v1/trash/catalog.product/{created['id']}/restore/"), 200)
+    assert_envelope(client.post(product_restore_url(created["id"])), 200)
     assert_envelope(client.get(url), 200)
 
 
@@ -326,12 +344,12 @@ def test_inactive_products_and_categories_are_hidden_from_the_public_only(manage
     visible = f.product()
     public, editor = api.client_for(None), api.client_for(manager)
     assert ids(public.get(PRODUCTS)) == [str(visible.pk)]
-    assert_error(public.get(f"{PRODUCTS}{off_product.pk}/"), 404, "not_found")
+    assert_error(public.get(product_url(off_product.pk)), 404, "not_found")
     assert sorted(ids(editor.get(PRODUCTS))) == sorted(
         str(p.pk) for p in (in_off_category, off_product, visible)
     )
     assert public.get(PRODUCTS)["X-Cache"] == "hit"  # the public answer stayed the public's
-    categories = ids(public.get("/api/v1/catalog/categories/?page_size=100"))
+    categories = ids(public.get(f"{CATEGORIES}?page_size=100"))
     assert str(off_category.pk) not in categories
 
 
@@ -345,13 +363,11 @@ def test_a_category_in_use_cannot_be_deleted() -> None:
     f.product(category=used)
     empty = f.category()
     for category in (parent, used):
-        body = assert_error(
-            client.delete(f"/api/v1/catalog/categories/{category.pk}/"), 409, "conflict"
-        )
+        body = assert_error(client.delete(category_url(category.pk)), 409, "conflict")
         assert "move or delete them first" in body["message"]
-    assert_envelope(client.delete(f"/api/v1/catalog/categories/{empty.pk}/"), 200)
-    assert_envelope(client.delete(f"/api/v1/catalog/categories/{child.pk}/"), 200)
-    assert_envelope(client.delete(f"/api/v1/catalog/categories/{parent.pk}/"), 200)
+    assert_envelope(client.delete(category_url(empty.pk)), 200)
+    assert_envelope(client.delete(category_url(child.pk)), 200)
+    assert_envelope(client.delete(category_url(parent.pk)), 200)
 
 
 def test_the_category_tree_cannot_loop() -> None:
@@ -361,9 +377,7 @@ def test_the_category_tree_cannot_loop() -> None:
     root = f.category()
     child = f.category(parent=root)
     for parent in (root, child):
-        response = client.patch(
-            f"/api/v1/catalog/categories/{root.pk}/", {"parent": str(parent.pk)}, format="json"
-        )
+        response = client.patch(category_url(root.pk), {"parent": str(parent.pk)}, format="json")
         assert_error(response, 400, "invalid", "parent")
 
 
@@ -401,12 +415,12 @@ def test_trash_access_follows_the_feature_delete_flag(manager: Any) -> None:
     product = f.product()
     product.soft_delete()
     client = api.client_for(manager)
-    assert str(product.pk) in ids(client.get("/api/v1/trash/?model=catalog.product"))
-    assert_envelope(client.post(f"/api/v1/trash/catalog.product/{product.pk}/restore/"), 200)
-    assert_error(client.get("/api/v1/trash/?model=accounts.user"), 403, "permission_denied")
-    assert_error(client.get("/api/v1/trash/?model=catalog.category"), 403, "permission_denied")
+    assert str(product.pk) in ids(client.get(f"{TRASH}?model=catalog.product"))
+    assert_envelope(client.post(product_restore_url(product.pk)), 200)
+    assert_error(client.get(f"{TRASH}?model=accounts.user"), 403, "permission_denied")
+    assert_error(client.get(f"{TRASH}?model=catalog.category"), 403, "permission_denied")
     reader = UserFactory()
     api.grant(reader, "catalog.products", flags=("retrieve",))
     assert_error(
-        api.client_for(reader).get("/api/v1/trash/?model=catalog.product"), 403, "permission_denied"
+        api.client_for(reader).get(f"{TRASH}?model=catalog.product"), 403, "permission_denied"
     )

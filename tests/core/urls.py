@@ -101,14 +101,19 @@ NoteAttachmentUploadAPIView = get_upload_api_view(
     presign_max_size_mb=0.2,
 )
 
+# Named like the project's routes, without a `version` kwarg: reverse("test-probe").
 urlpatterns = [
-    path("api/v1/_test/notes/<uuid:pk>/attachment/", NoteAttachmentUploadAPIView.as_view()),
+    path(
+        "api/v1/_test/notes/<uuid:pk>/attachment/",
+        NoteAttachmentUploadAPIView.as_view(),
+        name="test-note-attachment",
+    ),
     *test_router.urls,
-    path("api/v1/_probe/", ProbeAPIView.as_view()),
-    path("api/v1/_forbidden/", ForbiddenAPIView.as_view()),
-    path("api/v1/_django400/", plain_django_400),
-    path("api/v1/_django403/", plain_django_403),
-    path("api/v1/_django404/", plain_django_404),
-    path("api/v1/_django500/", plain_django_500),
+    path("api/v1/_probe/", ProbeAPIView.as_view(), name="test-probe"),
+    path("api/v1/_forbidden/", ForbiddenAPIView.as_view(), name="test-forbidden"),
+    path("api/v1/_django400/", plain_django_400, name="test-django-400"),
+    path("api/v1/_django403/", plain_django_403, name="test-django-403"),
+    path("api/v1/_django404/", plain_django_404, name="test-django-404"),
+    path("api/v1/_django500/", plain_django_500, name="test-django-500"),
     *project_urlpatterns,
 ]

@@ -9,14 +9,16 @@ pytestmark = pytest.mark.django_db
 
 
 class TestLivenessEndpoint(api.Action):
-    url = "/health/live/"
+    url_name = "health-live"
+    api_version = None  # the probes live outside the versioned API
     view = LivenessAPIView
     method = "get"
     requires_auth = False
 
 
 class TestReadinessEndpoint(api.Action):
-    url = "/health/ready/"
+    url_name = "health-ready"
+    api_version = None
     view = ReadinessAPIView
     method = "get"
     requires_auth = False

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, reverse_lazy
 
 from apps.core.platform.cache import (
     OncePerIntervalFilter,
@@ -14,14 +15,14 @@ from apps.core.platform.cache import (
     namespace_version,
 )
 from tests import api_cases as api
-from tests.envelope import assert_envelope
+from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.testapp.models import Note, Tag
 from tests.testapp.views import NoteViewSet, TagViewSet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
-TAGS = "/api/v1/_test/tags/"
-NOTES = "/api/v1/_test/notes/"
+TAGS = reverse_lazy("test-tag-list")
+NOTES = reverse_lazy("test-note-list")
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +32,18 @@ def _cached_views(monkeypatch: Any) -> None:
 
 
 def names(response: Any) -> list[str]:
+    """The sorted names of a 200 list of tags."""
     return sorted(row["name"] for row in assert_envelope(response, 200)["data"])
+
+
+def titles(response: Any) -> list[str]:
+    """The sorted titles of a 200 list of notes."""
+    return sorted(row["title"] for row in assert_envelope(response, 200)["data"])
+
+
+def tag_url(pk: Any) -> str:
+    """One tag's URL."""
+    return reverse("test-tag-detail", kwargs={"pk": pk})
 
 
 def test_a_second_read_is_served_from_the_cache_without_touching_the_table() -> None:
@@ -94,13 +106,13 @@ def test_every_kind_of_write_through_the_core_layer_invalidates() -> None:
 
     created = assert_envelope(author.post(TAGS, {"name": "one"}, format="json"), 201)["data"]
     assert names(client.get(TAGS)) == ["one"]
-    author.patch(f"{TAGS}{created['id']}/", {"name": "uno"}, format="json")
+    author.patch(tag_url(created["id"]), {"name": "uno"}, format="json")
     assert names(client.get(TAGS)) == ["uno"]
     author.post(TAGS, [{"name": "two"}, {"name": "three"}], format="json")
     assert names(client.get(TAGS)) == ["three", "two", "uno"]
-    author.delete(f"{TAGS}{created['id']}/")
+    author.delete(tag_url(created["id"]))
     assert names(client.get(TAGS)) == ["three", "two"]
-    admin.post(f"/api/v1/trash/testapp.tag/{created['id']}/restore/")
+    admin.post(api.api_url("trash-restore", model="testapp.tag", pk=created["id"]))
     assert names(client.get(TAGS)) == ["three", "two", "uno"]
 
 
@@ -129,10 +141,23 @@ def test_scope_own_answers_are_never_shared_between_users() -> None:
     assert [row["title"] for row in seen_by_bob] == [str(bob.pk)]
 
 
-def test_errors_are_not_cached() -> None:
-    client = api.client_for(UserFactory())  # no permission on notes
-    assert client.get(NOTES).status_code == 403
-    assert "X-Cache" not in client.get(NOTES)
+def test_a_warm_cache_never_answers_a_caller_it_was_not_computed_for() -> None:
+    """Alice (scope `all`) warms the list; no other audience may be served her answer."""
+    alice, carol = UserFactory(), UserFactory()
+    api.grant(alice, "testapp.notes")
+    api.grant(carol, "testapp.notes", scope="own")
+    Note.objects.create(owner=alice, title="alice's")
+    Note.objects.create(owner=carol, title="carol's")
+    warm = api.client_for(alice)
+    assert titles(warm.get(NOTES)) == ["alice's", "carol's"]
+    assert warm.get(NOTES)["X-Cache"] == "hit"
+    refused = api.client_for(UserFactory()).get(NOTES)  # no permission on notes
+    assert_error(refused, 403, "permission_denied")
+    assert "X-Cache" not in refused
+    assert_error(api.client_for(None).get(NOTES), 401, "not_authenticated")
+    own = api.client_for(carol).get(NOTES)
+    assert titles(own) == ["carol's"]
+    assert own["X-Cache"] == "miss"
 
 
 def test_namespace_versions_move_on_each_bump() -> None:
@@ -204,7 +229,7 @@ def test_a_change_to_a_prefetched_model_invalidates_the_list() -> None:
     tag = Tag.objects.create(name="old")
     Note.objects.create(owner=user, title="tagged").tags.add(tag)
     assert client.get(NOTES).json()["data"][0]["tags"] == ["old"]
-    client.patch(f"{TAGS}{tag.pk}/", {"name": "new"}, format="json")
+    client.patch(tag_url(tag.pk), {"name": "new"}, format="json")
     assert client.get(NOTES).json()["data"][0]["tags"] == ["new"]
     Tag.objects.filter(pk=tag.pk).delete()  # a bulk soft delete, outside the API
     assert client.get(NOTES).json()["data"][0]["tags"] == []
@@ -214,7 +239,7 @@ def test_error_answers_are_not_cached() -> None:
     user = UserFactory()
     api.grant(user, "testapp.notes")
     client = api.client_for(user)
-    missing = f"{NOTES}00000000-0000-0000-0000-000000000000/"
+    missing = reverse("test-note-detail", kwargs={"pk": api.UNKNOWN_ID})
     assert client.get(missing).status_code == 404
     second = client.get(missing)
     assert second.status_code == 404

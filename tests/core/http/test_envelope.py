@@ -3,18 +3,27 @@
 from typing import Any
 
 import pytest
+from django.urls import reverse, reverse_lazy
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from apps.core.http.envelope import SERVER_ERROR_MESSAGE, envelope_of
 from apps.core.http.parsers import NULL_CHARACTERS_MESSAGE
+from tests.api_cases import API_VERSION
 from tests.envelope import assert_envelope, assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
 
-PROBE = "/api/v1/_probe/"
-ME = "/api/v1/auth/me/"
-LOGIN = "/api/v1/auth/login/"
+V1 = {"version": API_VERSION}
+PROBE = reverse_lazy("test-probe")
+ME = reverse_lazy("accounts:me", kwargs=V1)
+LOGIN = reverse_lazy("accounts:login", kwargs=V1)
+READY = reverse_lazy("health-ready")
+# Paths no route matches, kept literal on purpose: the 404 answers are what is tested.
+UNKNOWN_API_PATH = "/api/v1/nowhere/"
+UNKNOWN_HEALTH_PATH = "/health/nowhere/"
+UNKNOWN_API_VERSION_PATH = "/api/v9/auth/me/"
+NON_API_PATH = "/not-the-api/"
 
 
 def test_success_is_enveloped_with_trace_id(api_client: APIClient) -> None:
@@ -70,7 +79,7 @@ def test_nul_character_in_json_body_is_400(api_client: APIClient) -> None:
 
 
 def test_nul_byte_in_query_string_is_400(api_client: APIClient) -> None:
-    response = api_client.get("/api/v1/auth/me/?search=a%00b")
+    response = api_client.get(f"{ME}?search=a%00b")  # the raw %00 stays in the query
     assert_error(response, 400, "invalid")
 
 
@@ -103,19 +112,19 @@ def test_garbage_bearer_token_is_401_in_one_clean_error(api_client: APIClient) -
 
 
 def test_authenticated_without_permission_is_403(auth_client: APIClient) -> None:
-    assert_error(auth_client.get("/api/v1/_forbidden/"), 403, "permission_denied")
+    assert_error(auth_client.get(reverse("test-forbidden")), 403, "permission_denied")
 
 
 def test_django_permission_denied_in_plain_view_is_enveloped(api_client: APIClient) -> None:
-    assert_error(api_client.get("/api/v1/_django403/"), 403, "permission_denied")
+    assert_error(api_client.get(reverse("test-django-403")), 403, "permission_denied")
 
 
 def test_suspicious_request_in_plain_view_is_enveloped_400(api_client: APIClient) -> None:
-    assert_error(api_client.get("/api/v1/_django400/"), 400, "bad_request")
+    assert_error(api_client.get(reverse("test-django-400")), 400, "bad_request")
 
 
 def test_disallowed_host_is_enveloped_400(api_client: APIClient) -> None:
-    response = api_client.get("/api/v1/auth/me/", HTTP_HOST="evil.example.org")
+    response = api_client.get(ME, HTTP_HOST="evil.example.org")
     assert_error(response, 400, "bad_request")
 
 
@@ -124,8 +133,8 @@ def test_wrong_method_is_405(auth_client: APIClient) -> None:
 
 
 def test_unknown_api_path_is_404_envelope_not_html(api_client: APIClient) -> None:
-    assert_error(api_client.get("/api/v1/nowhere/"), 404, "not_found")
-    assert_error(api_client.get("/health/nowhere/"), 404, "not_found")
+    assert_error(api_client.get(UNKNOWN_API_PATH), 404, "not_found")
+    assert_error(api_client.get(UNKNOWN_HEALTH_PATH), 404, "not_found")
 
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "options"])
@@ -133,16 +142,16 @@ def test_unknown_api_path_is_404_for_every_method_even_in_debug(
     api_client: APIClient, settings, method: str
 ) -> None:
     settings.DEBUG = True
-    response = getattr(api_client, method)("/api/v1/nowhere/")
+    response = getattr(api_client, method)(UNKNOWN_API_PATH)
     assert_error(response, 404, "not_found")
 
 
 def test_unknown_api_version_is_404(api_client: APIClient) -> None:
-    assert_error(api_client.get("/api/v9/auth/me/"), 404, "not_found")
+    assert_error(api_client.get(UNKNOWN_API_VERSION_PATH), 404, "not_found")
 
 
 def test_django_http404_in_plain_view_is_enveloped(api_client: APIClient) -> None:
-    assert_error(api_client.get("/api/v1/_django404/"), 404, "not_found")
+    assert_error(api_client.get(reverse("test-django-404")), 404, "not_found")
 
 
 def test_unexpected_exception_is_500_without_internals(logs) -> None:
@@ -159,13 +168,13 @@ def test_unexpected_exception_is_500_without_internals(logs) -> None:
 
 def test_crash_in_plain_django_view_is_enveloped_500(logs) -> None:
     client = APIClient(raise_request_exception=False)
-    response = client.get("/api/v1/_django500/")
+    response = client.get(reverse("test-django-500"))
     body = assert_error(response, 500, "server_error")
     assert "secret" not in str(body)
 
 
 def test_non_api_404_stays_html(api_client: APIClient) -> None:
-    response = api_client.get("/not-the-api/")
+    response = api_client.get(NON_API_PATH)
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
 
@@ -181,8 +190,8 @@ def test_throttled_is_429_with_retry_after(api_client: APIClient) -> None:
 
 
 def test_options_is_an_enveloped_405_not_metadata(api_client: APIClient) -> None:
-    assert_error(api_client.options("/api/v1/auth/login/"), 405, "method_not_allowed")
-    assert_error(api_client.options("/health/ready/"), 405, "method_not_allowed")
+    assert_error(api_client.options(LOGIN), 405, "method_not_allowed")
+    assert_error(api_client.options(READY), 405, "method_not_allowed")
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer \x01"])
@@ -199,10 +208,10 @@ def test_malformed_authorization_header_is_one_clean_401(
 def test_django_error_pages_are_enveloped_with_debug_on(settings) -> None:
     settings.DEBUG = True
     client = APIClient(raise_request_exception=False)
-    disallowed = client.get("/api/v1/auth/me/", HTTP_HOST="evil.example.org")
+    disallowed = client.get(ME, HTTP_HOST="evil.example.org")
     assert_error(disallowed, 400, "bad_request")
     assert b"<html" not in disallowed.content.lower()
-    crash = client.get("/api/v1/_django500/")
+    crash = client.get(reverse("test-django-500"))
     body = assert_error(crash, 500, "server_error")
     assert "secret" not in str(body)
 
@@ -210,7 +219,7 @@ def test_django_error_pages_are_enveloped_with_debug_on(settings) -> None:
 def test_cors_preflight_allows_the_request_id_header(api_client: APIClient, settings) -> None:
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
     response = api_client.options(
-        "/api/v1/auth/login/",
+        LOGIN,
         HTTP_ORIGIN="https://app.example.com",
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, x-request-id, idempotency-key",
@@ -224,7 +233,7 @@ def test_cors_preflight_allows_the_request_id_header(api_client: APIClient, sett
 
 def test_cors_refuses_an_unlisted_origin(api_client: APIClient, settings) -> None:
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
-    response = api_client.get("/health/live/", HTTP_ORIGIN="https://evil.example.org")
+    response = api_client.get(reverse("health-live"), HTTP_ORIGIN="https://evil.example.org")
     assert "Access-Control-Allow-Origin" not in response
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from apps.core.exceptions import (
@@ -17,16 +18,17 @@ from apps.core.exceptions import (
     KEY_REQUIRED_MESSAGE,
     KEY_REUSED_MESSAGE,
 )
-from apps.core.idempotency.flow import idempotency_purge_expired, request_hash
+from apps.core.idempotency.flow import idempotency_purge_expired
 from apps.core.models import AuditLog, IdempotencyRecord
 from tests import api_cases as api
+from tests.core.factories import IdempotencyRecordFactory
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.http import post_in_parallel
 from tests.testapp.models import Note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
-URL = "/api/v1/_test/idempotent-notes/"
+URL = reverse_lazy("test-idempotent-note-list")
 _numbers = itertools.count()
 
 
@@ -148,7 +150,9 @@ def test_a_down_guard_cache_refuses_instead_of_running_unprotected(
 def test_other_methods_need_no_key(writer: Any) -> None:
     note = Note.objects.create(owner=writer, title="plain")
     response = api.client_for(writer).patch(
-        f"{URL}{note.pk}/", {"priority": 2, "version": 1}, format="json"
+        reverse("test-idempotent-note-detail", kwargs={"pk": note.pk}),
+        {"priority": 2, "version": 1},
+        format="json",
     )
     assert_envelope(response, 200)
 
@@ -201,15 +205,12 @@ def test_losing_the_race_to_store_answers_with_the_winner_and_rolls_back(
 
     def another_request_stores_first(self: Any, serializer: Any) -> Any:
         created = original(self, serializer)
-        IdempotencyRecord.objects.create(
+        IdempotencyRecordFactory(
             user=writer,
             key="key-1",
-            method="POST",
-            path=URL,
+            path=str(URL),
             request_hash="winner",
-            response_status=201,
             response_body={"status": 201, "data": {"title": "winner"}, "message": None},
-            expires_at=timezone.now() + timedelta(hours=1),
         )
         return created
 
@@ -243,15 +244,13 @@ def test_the_migration_turns_first_edition_envelopes_into_replayable_answers(
                         "meta": {"trace_id": "t2", "pagination": None}}),
     }  # fmt: skip
     for key, (code, body) in stored.items():
-        IdempotencyRecord.objects.create(
+        IdempotencyRecordFactory(
             user=writer,
             key=key,
-            method="POST",
-            path=URL,
-            request_hash=request_hash(method="POST", path=URL, data={"title": "old"}),
+            path=str(URL),
+            data={"title": "old"},
             response_status=code,
             response_body=body,
-            expires_at=timezone.now() + timedelta(hours=1),
         )
 
     migration.envelopes_to_data(django_apps, None)
@@ -268,7 +267,9 @@ def test_the_migration_turns_first_edition_envelopes_into_replayable_answers(
 def test_an_idempotent_post_answers_like_drf_dispatch_would(writer: Any) -> None:
     """IdempotencyMixin runs DRF's dispatch steps itself: same status, headers and body shape
     as the same view without idempotency (pins the copy against DRF's own cycle)."""
-    plain = api.client_for(writer).post("/api/v1/_test/notes/", {"title": "plain"}, format="json")
+    plain = api.client_for(writer).post(
+        reverse("test-note-list"), {"title": "plain"}, format="json"
+    )
     keyed = post(writer, {"title": "keyed"})
     assert (plain.status_code, keyed.status_code) == (201, 201)
     ignored = {"X-Request-ID", "Content-Length"}

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse_lazy
 from kombu import Connection
 from rest_framework.test import APIClient
 
@@ -13,8 +14,8 @@ from tests.envelope import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db
 
-LIVE = "/health/live/"
-READY = "/health/ready/"
+LIVE = reverse_lazy("health-live")
+READY = reverse_lazy("health-ready")
 UNREACHABLE_REDIS = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

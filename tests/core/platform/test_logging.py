@@ -4,16 +4,20 @@ import json
 
 import pytest
 from django.db import connection
+from django.urls import reverse, reverse_lazy
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.core.platform.logging import REDACTED, redact, redact_query_tokens, slow_query_wrapper
+from tests.api_cases import API_VERSION
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "/api/v1/auth/login/"
-ME = "/api/v1/auth/me/"
+V1 = {"version": API_VERSION}
+LOGIN = reverse_lazy("accounts:login", kwargs=V1)
+REFRESH = reverse_lazy("accounts:refresh", kwargs=V1)
+ME = reverse_lazy("accounts:me", kwargs=V1)
 
 
 def test_trace_id_of_the_response_is_on_every_log_line_of_the_request(
@@ -43,8 +47,10 @@ def test_access_line_has_status_duration_method_path_and_user(
 def test_authenticated_user_id_is_bound_to_lines_logged_during_the_view(
     auth_client: APIClient, user: User, logs
 ) -> None:
-    auth_client.get("/api/v1/auth/me/?x=1")
-    assert all(r.get("user_id") == str(user.pk) for r in logs.records())
+    auth_client.get(f"{ME}?x=1")
+    records = logs.records()
+    assert "request_finished" in {r["event"] for r in records}
+    assert all(r.get("user_id") == str(user.pk) for r in records)
 
 
 def test_well_formed_incoming_request_id_is_kept(api_client: APIClient, logs) -> None:
@@ -73,7 +79,7 @@ def test_no_log_line_contains_a_password_token_or_authorization_header(
     tokens = response.json()["data"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     api_client.get(f"{ME}?token={tokens['access']}&page=2")
-    api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]})
+    api_client.post(REFRESH, {"refresh": tokens["refresh"]})
     text = logs.text()
     assert DEFAULT_PASSWORD not in text
     assert tokens["access"] not in text
@@ -105,8 +111,10 @@ def test_redact_query_tokens_keeps_other_parameters() -> None:
 
 def test_log_lines_are_json(api_client: APIClient, logs) -> None:
     api_client.get(ME)
-    for line in logs.text().splitlines():
-        json.loads(line)
+    lines = logs.text().splitlines()
+    assert lines, "the request logged nothing"
+    events = [json.loads(line)["event"] for line in lines]
+    assert "request_finished" in events
 
 
 def test_slow_queries_are_logged_without_parameters(settings, logs) -> None:
@@ -135,7 +143,7 @@ def test_every_connection_gets_the_slow_query_wrapper() -> None:
 def test_server_error_logs_carry_the_trace_id_and_no_query_tokens(logs, settings) -> None:
     settings.ROOT_URLCONF = "tests.core.urls"
     client = APIClient(raise_request_exception=False)
-    response = client.get("/api/v1/_probe/?token=SECRETTOKEN1&refresh=SECRETREFRESH")
+    response = client.get(f"{reverse('test-probe')}?token=SECRETTOKEN1&refresh=SECRETREFRESH")
     assert response.status_code == 500
     text = logs.text()
     assert "SECRETTOKEN1" not in text

@@ -19,6 +19,7 @@ from apps.core.platform.tasks import AppTask, dispatch_on_commit
 from apps.core.platform.tracing import set_trace_id
 from apps.core.tasks import outbox_flush
 from config.celery import app
+from tests.core.factories import IdempotencyRecordFactory, OutboxMessageFactory
 from tests.factories import UserFactory
 from tests.processes import wait_for_other_db_sessions_to_close
 from tests.testapp import tasks as test_tasks
@@ -137,17 +138,7 @@ def test_beat_schedules_the_housekeeping_tasks(settings: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
     """A `celery worker` process on the Redis broker purges an expired idempotency record."""
-    user = UserFactory()
-    record = IdempotencyRecord.objects.create(
-        user=user,
-        key="old",
-        method="POST",
-        path="/x/",
-        request_hash="0" * 64,
-        response_status=201,
-        response_body={},
-        expires_at=timezone.now() - timedelta(hours=1),
-    )
+    record = IdempotencyRecordFactory(expired=True)
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -197,9 +188,8 @@ def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
 
 def test_one_bad_message_does_not_block_the_others(note: Note) -> None:
     old = timezone.now() - timedelta(minutes=5)
-    bad = OutboxMessage.objects.create(task_name="renamed.task", args=[])
-    good = OutboxMessage.objects.create(task_name="testapp.note_touch", args=[str(note.pk)])
-    OutboxMessage.objects.filter(pk__in=[bad.pk, good.pk]).update(created_at=old)
+    bad = OutboxMessageFactory(task_name="renamed.task", created_at=old)
+    good = OutboxMessageFactory(args=[str(note.pk)], created_at=old)
     assert outbox_flush() == 1
     bad.refresh_from_db()
     good.refresh_from_db()

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse, reverse_lazy
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.core.api.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
@@ -35,6 +36,8 @@ from tests.processes import free_port
 from tests.testapp.models import Note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
+PRESIGN = reverse_lazy("upload-presign", kwargs={"version": api.API_VERSION})
+COMPLETE = reverse_lazy("upload-complete", kwargs={"version": api.API_VERSION})
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -61,12 +64,16 @@ def note(owner: Any) -> Note:
     return Note.objects.create(owner=owner, title="with file")
 
 
+def attachment_url(note: Note) -> str:
+    """The test view's upload URL for `note`'s attachment."""
+    return reverse("test-note-attachment", kwargs={"pk": note.pk})
+
+
 def upload(user: Any, note: Note, content: bytes, name: str = "photo.png") -> Any:
+    """POST `content` as `user` to the attachment of `note`."""
     client = api.client_for(user)
     file = SimpleUploadedFile(name, content, content_type="image/png")
-    return client.post(
-        f"/api/v1/_test/notes/{note.pk}/attachment/", {"file": file}, format="multipart"
-    )
+    return client.post(attachment_url(note), {"file": file}, format="multipart")
 
 
 @pytest.mark.parametrize(
@@ -104,20 +111,18 @@ def test_a_file_over_the_limit_is_413_and_not_stored(owner: Any, note: Note) -> 
 
 def test_missing_or_empty_file_is_400(owner: Any, note: Note) -> None:
     client = api.client_for(owner)
-    url = f"/api/v1/_test/notes/{note.pk}/attachment/"
+    url = attachment_url(note)
     assert_error(client.post(url, {}, format="multipart"), 400, "required", "file")
     assert_error(upload(owner, note, b""), 400, "empty", "file")
 
 
 def test_json_instead_of_multipart_is_415(owner: Any, note: Note) -> None:
-    response = api.client_for(owner).post(
-        f"/api/v1/_test/notes/{note.pk}/attachment/", {"file": "x"}, format="json"
-    )
+    response = api.client_for(owner).post(attachment_url(note), {"file": "x"}, format="json")
     assert_error(response, 415, "unsupported_media_type")
 
 
 def test_upload_needs_auth_permission_and_scope(owner: Any, note: Note) -> None:
-    url = f"/api/v1/_test/notes/{note.pk}/attachment/"
+    url = attachment_url(note)
     assert_error(api.client_for(None).post(url, {}, format="multipart"), 401, "not_authenticated")
     assert_error(upload(UserFactory(), note, PNG), 403, "permission_denied")
     stranger = UserFactory()
@@ -137,17 +142,17 @@ def presign(user: Any, note: Note, **overrides: Any) -> Any:
         "size": 100_000,
         **overrides,
     }
-    return api.client_for(user).post("/api/v1/uploads/presign/", payload, format="json")
+    return api.client_for(user).post(PRESIGN, payload, format="json")
 
 
 def test_local_presigned_upload_then_complete_attaches_the_file(owner: Any, note: Note) -> None:
     data = assert_envelope(presign(owner, note), 200)["data"]
-    assert "/api/v1/uploads/local/" in data["url"]
+    assert data["url"].endswith(api.api_url("upload-local", token=data["upload_token"]))
     local = api.client_for(None)
     file = SimpleUploadedFile("scan.png", PNG * 100)
     assert_envelope(local.post(data["url"], {"file": file}, format="multipart"), 200)
     done = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
     assert_envelope(done, 200)
     note.refresh_from_db()
@@ -176,7 +181,7 @@ def test_complete_checks_the_stored_bytes_and_deletes_bad_ones(owner: Any, note:
         data["url"], {"file": SimpleUploadedFile("x.png", BAD_FILES["html"])}, format="multipart"
     )
     done = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
     assert_error(done, 415, "file_type_not_allowed")
     note.refresh_from_db()
@@ -191,14 +196,12 @@ def test_a_token_is_for_its_user_and_cannot_be_forged(owner: Any, note: Note) ->
     )
     other = api.client_for(UserFactory())
     assert_error(
-        other.post(
-            "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
-        ),
+        other.post(COMPLETE, {"upload_token": data["upload_token"]}, format="json"),
         403,
         "permission_denied",
     )
     forged = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"] + "x"}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"] + "x"}, format="json"
     )
     assert_error(forged, 400, "invalid", "upload_token")
 
@@ -248,7 +251,7 @@ def test_s3_presigned_post_upload_and_complete_over_real_http(
     status = post_multipart(data["url"], data["fields"], PNG * 10, "scan.png")
     assert status in (200, 201, 204)
     done = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
     assert_envelope(done, 200)
     note.refresh_from_db()
@@ -265,7 +268,7 @@ def test_s3_an_object_over_the_size_range_is_refused_and_deleted_at_complete(
     key = upload_token_read(data["upload_token"])["key"]
     post_multipart(data["url"], data["fields"], PNG + bytes(300 * 1024), "big.png")
     done = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
     assert_error(done, 413, "file_too_large")
     assert key not in _keys(s3)
@@ -279,7 +282,7 @@ def test_s3_complete_deletes_an_object_of_the_wrong_type(s3: Any, owner: Any, no
     post_multipart(data["url"], data["fields"], BAD_FILES["exe"], "evil.png")
     assert key in _keys(s3)
     done = api.client_for(owner).post(
-        "/api/v1/uploads/complete/", {"upload_token": data["upload_token"]}, format="json"
+        COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
     assert_error(done, 415, "file_type_not_allowed")
     assert key not in _keys(s3)
@@ -395,6 +398,7 @@ def test_the_factory_view_documents_a_multipart_file_and_the_envelope() -> None:
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator(urlconf="tests.core.urls").get_schema(request=None, public=True)
+    # An OpenAPI path template ("{id}"), not a URL: reverse() cannot produce it.
     operation = schema["paths"]["/api/v1/_test/notes/{id}/attachment/"]["post"]
     body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert body["$ref"].endswith("/FileUploadRequest")
