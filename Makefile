@@ -8,9 +8,18 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/app
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 SERVICES_BROKER_URL ?= redis://127.0.0.1:6379/14
+# True when every services URL accepts a TCP connection within a second (`make bench`).
+SERVICES_REACHABLE = $(BIN)/python -c 'import socket, sys; from urllib.parse import urlsplit as u; \
+	[socket.create_connection((p.hostname, p.port or (6379 if p.scheme.startswith("redis") else 5432)), 1).close() \
+	for p in map(u, sys.argv[1:])]' "$(SERVICES_DATABASE_URL)" "$(SERVICES_REDIS_URL)" \
+	"$(SERVICES_BROKER_URL)" 2>/dev/null
+# The services benchmarks (`make bench-services`, and `make bench` when the services answer).
+BENCH_SERVICES = DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_REDIS_URL)" \
+	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
+	$(BIN)/pytest -m "bench and services" -s -q tests/bench
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test test-services bench lint format typecheck worker beat schema clean
+.PHONY: help install run migrate seed test test-services bench bench-services lint format typecheck worker beat schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,8 +51,14 @@ test-services: install ## Run the suite against PostgreSQL and Redis, service-on
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
-bench: install ## Benchmarks of the core layer, printed as ratios against plain DRF
-	$(BIN)/pytest -m bench -s -q tests/bench
+bench: install ## Benchmarks: core layer ratios, then orders/s on PostgreSQL (if reachable)
+	$(BIN)/pytest -m "bench and not services" -s -q tests/bench
+	@if $(SERVICES_REACHABLE); then echo "bench: orders on $(SERVICES_DATABASE_URL)"; \
+	$(BENCH_SERVICES); else echo "bench: $(SERVICES_DATABASE_URL) or $(SERVICES_REDIS_URL)" \
+	"not reachable: orders benchmark skipped (make bench-services; docs/performance.md)"; fi
+
+bench-services: install ## Orders placed per second on PostgreSQL + Redis, 1/8/32 clients
+	$(BENCH_SERVICES)
 
 lint: install ## ruff check + format check
 	$(BIN)/ruff check .
