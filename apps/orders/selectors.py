@@ -1,10 +1,12 @@
 """Order reads: one query shape per endpoint, everything a page needs, counted by the database."""
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import models
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Sum
+from django.db.models.functions import Coalesce
 
 from apps.orders.models import Order, OrderExport, OrderItem
 
@@ -48,3 +50,55 @@ def order_list_filtered(
 def order_export_list() -> models.QuerySet[OrderExport]:
     """Exports, newest first."""
     return OrderExport.objects.order_by("-created_at")
+
+
+def order_export_list_of(*, requester: Any) -> models.QuerySet[OrderExport]:
+    """The exports `requester` asked for, newest first (nobody else's, whatever their scope)."""
+    return order_export_list().filter(requester=requester)
+
+
+# The columns of an order export, in file order (one row per order; apps/orders/exports.py).
+EXPORT_COLUMNS = (
+    "number",
+    "created_at",
+    "status",
+    "customer_email",
+    "customer_name",
+    "item_count",
+    "quantity",
+    "currency",
+    "subtotal",
+    "total",
+    "paid_at",
+    "cancelled_at",
+)
+
+
+def order_export_orders() -> models.QuerySet[Order]:
+    """Every order, oldest first, with its live item count and units summed by the database."""
+    live = models.Q(items__is_deleted=False)
+    units = Coalesce(Sum("items__quantity", filter=live), 0, output_field=models.IntegerField())
+    return (
+        Order.objects.annotate(item_count=Count("items", filter=live))
+        .annotate(quantity=units)
+        .order_by("created_at", "serial")
+    )
+
+
+def order_export_rows(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """`queryset` (from `order_export_orders`, scoped and filtered) as tuples in
+    `EXPORT_COLUMNS` order: no model instances, one query per chunk when iterated."""
+    return queryset.values_list(
+        "number",
+        "created_at",
+        "status",
+        "customer__email",
+        "customer__name",
+        "item_count",
+        "quantity",
+        "currency",
+        "subtotal",
+        "total",
+        "paid_at",
+        "cancelled_at",
+    )

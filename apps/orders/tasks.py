@@ -1,5 +1,7 @@
-"""Background tasks of the orders app: the confirmation email and unpaid-order cancelling."""
+"""Background tasks of the orders app: the confirmation email, unpaid-order cancelling, and
+order exports (writing the file, removing old ones)."""
 
+from celery import Task
 from django.conf import settings
 from django.core.mail import send_mail
 
@@ -39,3 +41,30 @@ def orders_cancel_unpaid_task() -> int:
     from apps.orders.services import orders_cancel_unpaid  # services import this module
 
     return orders_cancel_unpaid()
+
+
+@app.task(
+    bind=True,
+    name="orders.order_export_write",
+    time_limit=settings.EXPORT_TIME_LIMIT,
+    soft_time_limit=max(1, settings.EXPORT_TIME_LIMIT - 60),
+    max_retries=3,
+)
+def order_export_write(self: Task, export_id: str) -> str | None:
+    """Write an order export's file and report progress (apps/orders/exports.py).
+
+    Safe to run twice: a finished export is left alone. Transient errors are retried (the
+    base task's backoff); the last attempt marks the export failed.
+    """
+    from apps.orders.exports import order_export_run  # exports dispatches this task
+
+    final = self.request.retries >= (self.max_retries or 0)
+    return order_export_run(export_id=export_id, final_attempt=final)
+
+
+@app.task(name="orders.order_exports_purge")
+def order_exports_purge_task() -> int:
+    """Beat: remove export files older than EXPORT_RETENTION_HOURS; how many were removed."""
+    from apps.orders.exports import order_exports_purge  # exports imports this module
+
+    return order_exports_purge()

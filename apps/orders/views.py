@@ -3,10 +3,12 @@
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,11 +17,14 @@ from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
 from apps.core.rbac.permissions import user_permission_scope
+from apps.orders.exports import order_export_file_open, order_export_request
 from apps.orders.filters import OrderFilter
 from apps.orders.models import OrderStatus
-from apps.orders.selectors import order_list
+from apps.orders.selectors import order_export_list, order_export_list_of, order_list
 from apps.orders.serializers import (
     OrderCancelSerializer,
+    OrderExportCreateSerializer,
+    OrderExportSerializer,
     OrderPlaceSerializer,
     OrderSerializer,
     OrderStatusSerializer,
@@ -134,3 +139,67 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
             by_staff=True,
         )
         return AppResponse(self.get_response_serializer(order).data)
+
+
+class OrderExportViewSet(AppModelRetrieveAPIViewSet):
+    """Exports of the orders the caller may see: request one (202), follow its progress, and
+    download the file through the time-limited `file_url`.
+
+    Requesting and reading need the `retrieve` flag of orders.orders; a caller sees only the
+    exports they requested (another user's is 404, whatever their scope).
+    """
+
+    feature = FEATURE
+    owner_field = "requester"
+    queryset = order_export_list()
+    serializer_classes = {"retrieve": OrderExportSerializer, "create": OrderExportCreateSerializer}
+    action_flags = {"create": "retrieve", "download": "retrieve"}
+    lookup_value_regex = UUID_PATTERN
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        """The caller's own exports."""
+        return order_export_list_of(requester=self.request.user)
+
+    @extend_schema(tags=TAGS, responses={200: OrderExportSerializer})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """An export's status and progress, and its time-limited `file_url` once done."""
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=TAGS,
+        request=OrderExportCreateSerializer,
+        responses={202: OrderExportSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Request an export: answered at once, written by a background task."""
+        serializer = OrderExportCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        export = order_export_request(
+            requester=cast("User", request.user),
+            file_format=serializer.validated_data["format"],
+            filters=serializer.validated_data["filters"],
+        )
+        # The row as created (pending): with eager Celery the task may already have run.
+        answer = OrderExportSerializer(export, context=self.get_serializer_context()).data
+        return AppResponse(answer, status=http_status.HTTP_202_ACCEPTED)
+
+    @extend_schema(exclude=True)  # a file, not JSON: reached only through `file_url`
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="file",
+        url_name="file",
+        authentication_classes=(),
+        permission_classes=(AllowAny,),
+    )
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
+        """The local download link: the file, for a valid unexpired `token` (no envelope)."""
+        opened = order_export_file_open(
+            export_id=kwargs["pk"], token=request.query_params.get("token", "")
+        )
+        return FileResponse(
+            opened.file,
+            as_attachment=True,
+            filename=opened.filename,
+            content_type=opened.content_type,
+        )

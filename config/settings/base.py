@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
     "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
+    "orders.order_exports_purge": {"task": "orders.order_exports_purge", "schedule": 3600.0},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -215,6 +216,8 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    # Pre-signed URLs (uploads, export downloads) signed with SigV4, which every region takes.
+    AWS_S3_SIGNATURE_VERSION = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
     AWS_S3_FILE_OVERWRITE = False
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
 
@@ -363,6 +366,12 @@ CACHE_ERROR_LOG_INTERVAL = env.int("CACHE_ERROR_LOG_INTERVAL", default=60)
 # ---------------------------------------------------------------------------
 WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="USD")  # one currency per deployment
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+# Order exports (apps/orders/exports.py): how long a download link lives, how long files are
+# kept (beat removes older ones), rows read per database round trip, the task's hard limit.
+EXPORT_URL_SECONDS = env.int("EXPORT_URL_SECONDS", default=900)
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
+EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)
+EXPORT_TIME_LIMIT = env.int("EXPORT_TIME_LIMIT", default=1800)
 
 # ---------------------------------------------------------------------------
 # CORS and security

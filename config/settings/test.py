@@ -47,5 +47,8 @@ if _WORKER:
             _alias["LOCATION"] = REDIS_URL
         CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [REDIS_URL]}
         CELERY_RESULT_BACKEND = REDIS_URL
+    # Celery prefers CELERY_BROKER_URL from the environment over settings, so the workers may
+    # share one broker database: a queue per worker keeps their messages apart.
+    CELERY_TASK_DEFAULT_QUEUE = f"celery-{_WORKER}"
     if CELERY_BROKER_URL.startswith("redis://"):
         CELERY_BROKER_URL = redis_database_shifted(CELERY_BROKER_URL, -2 * _INDEX)

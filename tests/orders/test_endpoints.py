@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.orders import views
-from apps.orders.models import Order
+from apps.orders.models import Order, OrderExport
 from tests import api_cases as api
 from tests.catalog.factories import ProductFactory
 from tests.conftest import bearer
@@ -43,3 +43,26 @@ class TestOrderEndpoint(api.List, api.Retrieve, api.Create):
 
     def create_payload(self) -> dict[str, Any]:
         return f.place_payload((ProductFactory(stock=3), 2))
+
+
+class TestOrderExportEndpoint(api.Retrieve):
+    """An export: its requester's only (another user's is 404); the `retrieve` flag."""
+
+    url_name = "orders-export"
+    view = views.OrderExportViewSet
+
+    def make(self, owner: Any) -> OrderExport:
+        return OrderExport.objects.create(requester=owner, format="csv")
+
+
+class TestOrderExportRequestEndpoint(api.Action):
+    """`POST /orders/exports/`: 202 with the pending export; the format is required."""
+
+    url_name = "orders-export"
+    view = views.OrderExportViewSet
+    success_status = 202
+    invalid_payload = {"format": "pdf"}
+    invalid_attr = "format"
+
+    def call_payload(self) -> dict[str, Any]:
+        return {"format": "csv", "tz": "Europe/Berlin"}
