@@ -12,12 +12,11 @@ from apps.orders.models import Order, OrderExport, OrderItem
 
 
 def order_list() -> models.QuerySet[Order]:
-    """Orders, newest first, with customer, items (in order) and the item count: three queries
-    for any page."""
+    """Orders, newest first, with customer and items (in order): the same few queries for
+    any page (money totals are stored on the order, item counts are the items' length)."""
     return (
         Order.objects.select_related("customer")
         .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("created_at")))
-        .annotate(item_count=Count("items", filter=models.Q(items__is_deleted=False)))
         .order_by("-created_at", "-serial")
     )
 
