@@ -37,6 +37,7 @@ A regeneration only adds and changes keys: drop those of removed tests by hand.
 
 import fcntl
 import json
+import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -112,11 +113,16 @@ def grant(user: User, feature: str, flags: tuple[str, ...] = ALL_FLAGS, scope: s
     UserRoleFactory(user=user, role=permission.role)
 
 
-def client_for(user: User | None) -> APIClient:
-    """A client authenticated as `user` with a real JWT (anonymous for None)."""
+def client_for(user: User | None, *, idempotency_key: str | None = None) -> APIClient:
+    """A client authenticated as `user` with a real JWT (anonymous for None), sending
+    `idempotency_key` on every request when one is given."""
     client = APIClient()
+    headers = {}
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=bearer(user))
+        headers["HTTP_AUTHORIZATION"] = bearer(user)
+    if idempotency_key is not None:
+        headers["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+    client.credentials(**headers)
     return client
 
 
@@ -203,6 +209,9 @@ def view_declarations(view: type) -> dict[str, Any]:
         "admin_only": _any_is(permissions, ADMIN_PERMISSIONS),
         "superuser_only": _any_is(permissions, (AllowSuperuserOnly,)),
         "requires_auth": not _any_is(permissions, (AllowAny,)),
+        "idempotent": bool(
+            getattr(view, "idempotent_actions", ()) or getattr(view, "idempotent_methods", ())
+        ),
     }
 
 
@@ -245,6 +254,7 @@ class Endpoint:
     superuser_only: ClassVar[bool] = False
     requires_auth: ClassVar[bool] = True
     versioned: ClassVar[bool] = False
+    idempotent: ClassVar[bool] = False  # the view runs some requests once per Idempotency-Key
     derived_from_view: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -339,6 +349,11 @@ class Endpoint:
 
     # --- callers --------------------------------------------------------------------------
 
+    def client_for(self, user: User | None) -> APIClient:
+        """A client as `user`; with a fresh Idempotency-Key when the view asks for one."""
+        key = f"generic-{uuid.uuid4()}" if self.idempotent else None
+        return client_for(user, idempotency_key=key)
+
     def permitted(self, flags: tuple[str, ...] = ALL_FLAGS, scope: str = "all") -> User:
         """A user allowed to do `flags` (staff or superuser for admin endpoints)."""
         if self.admin_only:
@@ -363,24 +378,24 @@ class List(Endpoint):
     def test_list_is_an_enveloped_page(self) -> None:
         user = self.permitted()
         self.make(user)
-        body = assert_envelope(client_for(user).get(self.url), 200)
+        body = assert_envelope(self.client_for(user).get(self.url), 200)
         assert isinstance(body["data"], list)
         assert body["data"]
         assert body["meta"]["pagination"] is not None
 
     @only_if(lambda cls: not cls.is_public("list"))
     def test_list_anonymous_is_401(self) -> None:
-        assert_error(client_for(None).get(self.url), 401, "not_authenticated")
+        assert_error(self.client_for(None).get(self.url), 401, "not_authenticated")
 
     @only_if(lambda cls: cls.checks_permission("list"))
     def test_list_without_permission_is_403(self) -> None:
-        assert_error(client_for(self.unpermitted()).get(self.url), 403, "permission_denied")
+        assert_error(self.client_for(self.unpermitted()).get(self.url), 403, "permission_denied")
 
     @only_if(lambda cls: cls.is_public("list"))
     def test_list_is_public_anonymous_and_unpermitted_callers_get_the_page(self) -> None:
         self.make(UserFactory())
         for caller in (None, self.unpermitted()):
-            body = assert_envelope(client_for(caller).get(self.url), 200)
+            body = assert_envelope(self.client_for(caller).get(self.url), 200)
             assert body["data"]
             assert body["meta"]["pagination"] is not None
 
@@ -390,7 +405,7 @@ class List(Endpoint):
         if hasattr(self.view, "cache_responses"):  # measure the database path, not the cache
             monkeypatch.setattr(self.view, "cache_responses", False)
         user = self.permitted()
-        client = client_for(user)
+        client = self.client_for(user)
         self.make(user)
         client.get(self.url)  # warm caches (permissions)
         with CaptureQueriesContext(connection) as one:
@@ -408,7 +423,7 @@ class List(Endpoint):
         mine_user = self.permitted(scope="own")
         mine = self.make(mine_user)
         self.make(UserFactory())
-        body = assert_envelope(client_for(mine_user).get(self.url), 200)
+        body = assert_envelope(self.client_for(mine_user).get(self.url), 200)
         assert [row["id"] for row in body["data"]] == [str(mine.pk)]
 
 
@@ -418,31 +433,31 @@ class Retrieve(Endpoint):
     def test_retrieve_is_enveloped(self) -> None:
         user = self.permitted()
         instance = self.make(user)
-        body = assert_envelope(client_for(user).get(self.detail_url(instance)), 200)
+        body = assert_envelope(self.client_for(user).get(self.detail_url(instance)), 200)
         assert body["data"]["id"] == str(instance.pk)
 
     @only_if(lambda cls: not cls.is_public("retrieve"))
     def test_retrieve_anonymous_is_401(self) -> None:
         instance = self.make(UserFactory())
-        assert_error(client_for(None).get(self.detail_url(instance)), 401, "not_authenticated")
+        assert_error(self.client_for(None).get(self.detail_url(instance)), 401, "not_authenticated")
 
     @only_if(lambda cls: cls.checks_permission("retrieve"))
     def test_retrieve_without_permission_is_403(self) -> None:
         instance = self.make(UserFactory())
-        response = client_for(self.unpermitted()).get(self.detail_url(instance))
+        response = self.client_for(self.unpermitted()).get(self.detail_url(instance))
         assert_error(response, 403, "permission_denied")
 
     @only_if(lambda cls: cls.is_public("retrieve"))
     def test_retrieve_is_public_anonymous_and_unpermitted_callers_get_the_object(self) -> None:
         instance = self.make(UserFactory())
         for caller in (None, self.unpermitted()):
-            body = assert_envelope(client_for(caller).get(self.detail_url(instance)), 200)
+            body = assert_envelope(self.client_for(caller).get(self.detail_url(instance)), 200)
             assert body["data"]["id"] == str(instance.pk)
 
     @only_if(lambda cls: cls.has_owner_scope("retrieve"))
     def test_retrieve_someone_elses_object_with_scope_own_is_404(self) -> None:
         theirs = self.make(UserFactory())
-        response = client_for(self.permitted(scope="own")).get(self.detail_url(theirs))
+        response = self.client_for(self.permitted(scope="own")).get(self.detail_url(theirs))
         body = assert_error(response, 404, "not_found")
         assert str(theirs.pk) not in str(body)
 
@@ -451,7 +466,7 @@ class Retrieve(Endpoint):
         user = self.permitted()
         self.make(user)
         url = self.detail_url(None, pk=UNKNOWN_ID)
-        assert_error(client_for(user).get(url), 404, "not_found")
+        assert_error(self.client_for(user).get(url), 404, "not_found")
 
 
 class Create(Endpoint):
@@ -466,30 +481,30 @@ class Create(Endpoint):
 
     def test_create_is_201_with_the_object_and_an_audit_row(self) -> None:
         user = self.permitted()
-        body = assert_envelope(client_for(user).post(self.url, self.create_payload()), 201)
+        body = assert_envelope(self.client_for(user).post(self.url, self.create_payload()), 201)
         instance = self.model.objects.get(pk=body["data"]["id"])
         assert audit_rows(instance, "create") == 1
         assert AuditLog.objects.get(object_id=str(instance.pk)).actor == user
 
     def test_create_invalid_payload_is_400_naming_the_field(self) -> None:
         before = self.model.all_objects.count()
-        response = client_for(self.permitted()).post(self.url, self.invalid_payload)
+        response = self.client_for(self.permitted()).post(self.url, self.invalid_payload)
         body = assert_envelope(response, 400)
         assert self.invalid_attr in [error["attr"] for error in body["errors"]]
         assert self.model.all_objects.count() == before
 
     def test_create_empty_body_is_400(self) -> None:
-        response = client_for(self.permitted()).post(self.url, {}, format="json")
+        response = self.client_for(self.permitted()).post(self.url, {}, format="json")
         assert_envelope(response, 400)
 
     def test_create_anonymous_is_401(self) -> None:
         assert_error(
-            client_for(None).post(self.url, self.create_payload()), 401, "not_authenticated"
+            self.client_for(None).post(self.url, self.create_payload()), 401, "not_authenticated"
         )
 
     @only_if(lambda cls: cls.checks_permission("create"))
     def test_create_without_permission_is_403(self) -> None:
-        response = client_for(self.reader()).post(self.url, self.create_payload())
+        response = self.client_for(self.reader()).post(self.url, self.create_payload())
         assert_error(response, 403, "permission_denied")
 
 
@@ -504,7 +519,7 @@ class BulkCreate(Endpoint):
     bulk_invalid_attr: ClassVar[str] = ""
 
     def test_bulk_create_writes_every_row_and_audit_row(self) -> None:
-        client = client_for(self.permitted())
+        client = self.client_for(self.permitted())
         body = assert_envelope(client.post(self.url, self.bulk_payload(10), format="json"), 201)
         assert len(body["data"]) == 10
         ids = [row["id"] for row in body["data"]]
@@ -514,7 +529,7 @@ class BulkCreate(Endpoint):
     def test_bulk_create_query_count_does_not_grow_with_items(
         self, request: pytest.FixtureRequest
     ) -> None:
-        client = client_for(self.permitted())
+        client = self.client_for(self.permitted())
         client.post(self.url, self.bulk_payload(1), format="json")  # warm caches
         counts = []
         for size in (10, 500):
@@ -529,13 +544,13 @@ class BulkCreate(Endpoint):
         payload = self.bulk_payload(5)
         payload[3] = {**payload[3], **self.bulk_invalid_item}
         before = self.model.all_objects.count()
-        response = client_for(self.permitted()).post(self.url, payload, format="json")
+        response = self.client_for(self.permitted()).post(self.url, payload, format="json")
         body = assert_envelope(response, 400)
         assert f"3.{self.bulk_invalid_attr}" in [error["attr"] for error in body["errors"]]
         assert self.model.all_objects.count() == before
 
     def test_bulk_create_empty_or_oversized_array_is_400(self, settings: Any) -> None:
-        client = client_for(self.permitted())
+        client = self.client_for(self.permitted())
         assert_error(client.post(self.url, [], format="json"), 400, "empty")
         settings.BULK_MAX_ITEMS = 3
         assert_error(client.post(self.url, self.bulk_payload(4), format="json"), 400, "max_length")
@@ -555,7 +570,7 @@ class Update(Endpoint):
     def test_update_changes_the_object_and_writes_an_audit_row(self) -> None:
         user = self.permitted()
         instance = self.make(user)
-        response = client_for(user).patch(
+        response = self.client_for(user).patch(
             self.detail_url(instance), self._payload(instance, self.update_payload), format="json"
         )
         body = assert_envelope(response, 200)
@@ -568,14 +583,14 @@ class Update(Endpoint):
         instance = self.make(user)
         payload = self._payload(instance, self.update_invalid_payload)
         body = assert_envelope(
-            client_for(user).patch(self.detail_url(instance), payload, format="json"), 400
+            self.client_for(user).patch(self.detail_url(instance), payload, format="json"), 400
         )
         assert self.update_invalid_attr in [error["attr"] for error in body["errors"]]
         assert audit_rows(instance, "update") == 0
 
     def test_update_anonymous_is_401(self) -> None:
         instance = self.make(UserFactory())
-        response = client_for(None).patch(
+        response = self.client_for(None).patch(
             self.detail_url(instance), self.update_payload, format="json"
         )
         assert_error(response, 401, "not_authenticated")
@@ -583,7 +598,7 @@ class Update(Endpoint):
     @only_if(lambda cls: cls.checks_permission("partial_update"))
     def test_update_without_permission_is_403(self) -> None:
         instance = self.make(UserFactory())
-        response = client_for(self.reader()).patch(
+        response = self.client_for(self.reader()).patch(
             self.detail_url(instance), self.update_payload, format="json"
         )
         assert_error(response, 403, "permission_denied")
@@ -594,7 +609,7 @@ class Update(Endpoint):
         user = self.permitted(scope="own")
         payload = self._payload(theirs, self.update_payload)
         assert_error(
-            client_for(user).patch(self.detail_url(theirs), payload, format="json"),
+            self.client_for(user).patch(self.detail_url(theirs), payload, format="json"),
             404,
             "not_found",
         )
@@ -605,7 +620,7 @@ class Update(Endpoint):
         user = self.permitted()
         instance = self.make(user)
         url = self.detail_url(instance)
-        client = client_for(user)
+        client = self.client_for(user)
         assert_envelope(
             client.patch(url, self._payload(instance, self.update_payload), format="json"), 200
         )
@@ -623,7 +638,7 @@ class Delete(Endpoint):
     def test_delete_soft_deletes_and_the_trash_round_trip_restores_it(self) -> None:
         user = self.permitted()
         instance = self.make(user)
-        client = client_for(user)
+        client = self.client_for(user)
         body = assert_envelope(client.delete(self.detail_url(instance)), 200)
         assert body["data"] is None
         stored = self.model.all_objects.get(pk=instance.pk)
@@ -632,7 +647,7 @@ class Delete(Endpoint):
         assert_error(client.get(self.detail_url(instance)), 404, "not_found")
         assert audit_rows(instance, "delete") == 1
 
-        admin = client_for(UserFactory(is_staff=True))
+        admin = self.client_for(UserFactory(is_staff=True))
         label = model_label(instance)
         trash = assert_envelope(admin.get(api_url("trash-list"), {"model": label}), 200)
         assert str(instance.pk) in [row["id"] for row in trash["data"]]
@@ -646,7 +661,7 @@ class Delete(Endpoint):
     def test_delete_of_someone_elses_object_with_scope_own_is_404(self) -> None:
         theirs = self.make(UserFactory())
         assert_error(
-            client_for(self.permitted(scope="own")).delete(self.detail_url(theirs)),
+            self.client_for(self.permitted(scope="own")).delete(self.detail_url(theirs)),
             404,
             "not_found",
         )
@@ -654,14 +669,18 @@ class Delete(Endpoint):
 
     def test_delete_anonymous_is_401(self) -> None:
         instance = self.make(UserFactory())
-        assert_error(client_for(None).delete(self.detail_url(instance)), 401, "not_authenticated")
+        assert_error(
+            self.client_for(None).delete(self.detail_url(instance)), 401, "not_authenticated"
+        )
         assert not self.model.all_objects.get(pk=instance.pk).is_deleted
 
     @only_if(lambda cls: cls.checks_permission("destroy"))
     def test_delete_without_permission_is_403(self) -> None:
         instance = self.make(UserFactory())
         assert_error(
-            client_for(self.reader()).delete(self.detail_url(instance)), 403, "permission_denied"
+            self.client_for(self.reader()).delete(self.detail_url(instance)),
+            403,
+            "permission_denied",
         )
         assert not self.model.all_objects.get(pk=instance.pk).is_deleted
 
@@ -695,7 +714,7 @@ class Action(Endpoint):
 
     def call(self, user: User | None, url: str, payload: Any) -> Any:
         """Make the call as `user`."""
-        return getattr(client_for(user), self.method)(url, payload, format="json")
+        return getattr(self.client_for(user), self.method)(url, payload, format="json")
 
     def test_action_succeeds_in_the_envelope(self) -> None:
         user = self.caller()
@@ -724,5 +743,5 @@ class Action(Endpoint):
         wrong = "put" if self.method != "put" else "post"
         user = self.caller()
         url = self.prepare(user)
-        response = getattr(client_for(user), wrong)(url, {}, format="json")
+        response = getattr(self.client_for(user), wrong)(url, {}, format="json")
         assert_error(response, 405, "method_not_allowed")

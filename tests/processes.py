@@ -1,7 +1,15 @@
 """Helpers for tests that start real server processes (daphne, celery worker, moto)."""
 
+import os
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from django.db import connection
 
@@ -27,3 +35,92 @@ def wait_for_other_db_sessions_to_close(timeout: float = 10.0) -> None:
             if cursor.fetchone()[0] == 0:
                 return
         time.sleep(0.2)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def celery_worker(*, env: dict[str, str] | None = None, queue: str | None = None) -> Iterator[None]:
+    """A real `celery worker` process on this test's PostgreSQL database and the broker of the
+    environment (its default queue, or `queue`), stopped when the block ends."""
+    db = connection.settings_dict
+    process_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=WARNING",
+        *([f"--queues={queue}"] if queue else []),
+    ]
+    worker = subprocess.Popen(command, cwd=ROOT, env=process_env)  # noqa: S603 - fixed command
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        wait_for_other_db_sessions_to_close()
+
+
+@contextmanager
+def tasks_sent_to_the_broker() -> Iterator[None]:
+    """Inside the block, dispatched tasks go to the broker instead of running inline."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    with mock.patch.object(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        app.conf.task_always_eager = False
+        try:
+            yield
+        finally:
+            app.conf.task_always_eager = True
+
+
+@contextmanager
+def moto_s3(settings: Any, bucket: str = "media") -> Iterator[Any]:
+    """A moto S3 server on loopback with `bucket`, the project's default storage pointed at
+    it (through pytest-django's `settings`); yields a boto3 client of that server."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.AWS_ACCESS_KEY_ID = "testing"
+    settings.AWS_SECRET_ACCESS_KEY = "testing"
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    settings.AWS_DEFAULT_ACL = None
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    try:
+        yield client
+    finally:
+        server.stop()

@@ -27,7 +27,6 @@ from apps.catalog.serializers import (
 from apps.catalog.services import category_soft_delete
 from apps.core.api.uploads import get_upload_api_view
 from apps.core.http.views import AppModelViewSet
-from apps.core.rbac.permissions import user_permission_scope
 from apps.core.uploads import IMAGE_TYPES
 
 PUBLIC_READS = ("list", "retrieve")
@@ -40,14 +39,7 @@ class CatalogReadsMixin:
 
     def is_editor(self) -> bool:
         """True for callers who may change this feature's rows."""
-        user = self.request.user  # type: ignore[attr-defined]
-        if not user.is_authenticated:
-            return False
-        feature = self.feature  # type: ignore[attr-defined]
-        return bool(
-            user.is_superuser
-            or user_permission_scope(user=user, feature=feature, flag="update") is not None
-        )
+        return self.caller_scope("update") is not None  # type: ignore[attr-defined]
 
     def cache_audience(self) -> str:
         """Editors and the public get separate cache entries."""

@@ -71,6 +71,8 @@ EXPORT_COLUMNS = (
     "paid_at",
     "cancelled_at",
 )
+# Columns that are not the order's own field of that name: where their values come from.
+EXPORT_SOURCES = {"customer_email": "customer__email", "customer_name": "customer__name"}
 
 
 def order_export_orders() -> models.QuerySet[Order]:
@@ -87,17 +89,4 @@ def order_export_orders() -> models.QuerySet[Order]:
 def order_export_rows(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     """`queryset` (from `order_export_orders`, scoped and filtered) as tuples in
     `EXPORT_COLUMNS` order: no model instances, one query per chunk when iterated."""
-    return queryset.values_list(
-        "number",
-        "created_at",
-        "status",
-        "customer__email",
-        "customer__name",
-        "item_count",
-        "quantity",
-        "currency",
-        "subtotal",
-        "total",
-        "paid_at",
-        "cancelled_at",
-    )
+    return queryset.values_list(*(EXPORT_SOURCES.get(name, name) for name in EXPORT_COLUMNS))

@@ -16,7 +16,7 @@ from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
-from apps.core.rbac.permissions import user_permission_scope
+from apps.core.models import PermissionScope
 from apps.orders.exports import order_export_file_open, order_export_request
 from apps.orders.filters import OrderFilter
 from apps.orders.models import OrderStatus
@@ -77,11 +77,7 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
 
     def is_staff_caller(self) -> bool:
         """Superusers and callers whose scope on orders is `all`."""
-        user = self.request.user
-        return bool(
-            user.is_superuser
-            or user_permission_scope(user=user, feature=FEATURE, flag="update") == "all"
-        )
+        return self.caller_scope("update") == PermissionScope.ALL
 
     @extend_schema(
         tags=TAGS,

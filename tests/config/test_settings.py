@@ -79,15 +79,21 @@ def test_check_deploy_under_production_prints_no_warning() -> None:
     assert "System check identified no issues" in output
 
 
+# A `manage.py` call printing which backend each switchable part uses.
+BACKENDS_PROBE = (
+    "shell",
+    "--no-imports",
+    "-c",
+    "from django.conf import settings as s;"
+    "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
+    " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
+    " s.STORAGES['default']['BACKEND'])",
+)
+
+
 def test_embedded_default_needs_no_environment() -> None:
     result = run_manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
-        " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
-        " s.STORAGES['default']['BACKEND'])",
+        *BACKENDS_PROBE,
         DJANGO_SETTINGS_MODULE="config.settings.local",
     )
     assert result.returncode == 0, result.stderr
@@ -102,13 +108,7 @@ def test_embedded_default_needs_no_environment() -> None:
 
 def test_service_variables_switch_each_part() -> None:
     result = run_manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'],"
-        " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
-        " s.STORAGES['default']['BACKEND'])",
+        *BACKENDS_PROBE,
         DJANGO_SETTINGS_MODULE="config.settings.local",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/app",
         REDIS_URL="redis://127.0.0.1:6379/0",

@@ -3,35 +3,19 @@
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 from apps.orders import views
 from apps.orders.models import Order, OrderExport
 from tests import api_cases as api
 from tests.catalog.factories import ProductFactory
-from tests.conftest import bearer
 from tests.orders import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _every_client_sends_a_fresh_idempotency_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Placing an order needs an Idempotency-Key; the generic cases' clients send one."""
-
-    def client_for(user: Any) -> APIClient:
-        client = APIClient()
-        headers = {"HTTP_IDEMPOTENCY_KEY": f.idempotency_key()}
-        if user is not None:
-            headers["HTTP_AUTHORIZATION"] = bearer(user)
-        client.credentials(**headers)
-        return client
-
-    monkeypatch.setattr(api, "client_for", client_for)
-
-
 class TestOrderEndpoint(api.List, api.Retrieve, api.Create):
-    """Orders: own for customers (scope `own`), all for staff; placing needs an idempotency key."""
+    """Orders: own for customers (scope `own`), all for staff; placing needs an Idempotency-Key
+    (the generic cases send one, as the view declares `idempotent_actions`)."""
 
     url_name = "orders-order"
     view = views.OrderViewSet

@@ -6,8 +6,6 @@ import csv
 import io
 import itertools
 import os
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -27,7 +25,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from apps.core.platform.tasks import AppTask
@@ -55,11 +53,10 @@ from tests.catalog.factories import ProductFactory
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.orders import factories as f
-from tests.processes import wait_for_other_db_sessions_to_close
+from tests.processes import celery_worker, moto_s3, tasks_sent_to_the_broker
 
 pytestmark = pytest.mark.django_db
 FEATURE = "orders.orders"
-ROOT = Path(__file__).resolve().parents[2]
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -67,22 +64,6 @@ UTC_ZONE = ZoneInfo("UTC")
 def _media(settings: Any, tmp_path: Path) -> None:
     """Export files go to a folder of this test's own."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture
-def customer() -> Any:
-    """A customer: their own orders only (scope `own`)."""
-    user = UserFactory()
-    api.grant(user, FEATURE, ("create", "retrieve", "update"), scope="own")
-    return user
-
-
-@pytest.fixture
-def staff() -> Any:
-    """A manager: every order (scope `all`)."""
-    user = UserFactory()
-    api.grant(user, FEATURE, ("retrieve", "update"), scope="all")
-    return user
 
 
 def exports_url() -> str:
@@ -586,36 +567,8 @@ def test_the_local_download_link_serves_the_file_and_refuses_bad_or_expired_toke
 @pytest.fixture
 def s3(settings: Any) -> Iterator[Any]:
     """A moto S3 server on loopback, and the project's storage pointed at it."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    from tests.processes import free_port
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    settings.AWS_STORAGE_BUCKET_NAME = "media"
-    settings.AWS_S3_ENDPOINT_URL = endpoint
-    settings.AWS_ACCESS_KEY_ID = "testing"
-    settings.AWS_SECRET_ACCESS_KEY = "testing"
-    settings.AWS_S3_REGION_NAME = "us-east-1"
-    settings.AWS_S3_ADDRESSING_STYLE = "path"
-    settings.AWS_DEFAULT_ACL = None
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
-    }
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket="media")
-    yield client
-    server.stop()
+    with moto_s3(settings) as client:
+        yield client
 
 
 def test_on_s3_the_file_url_is_a_presigned_get_of_the_stored_object(
@@ -691,50 +644,22 @@ def test_a_real_celery_worker_writes_the_export_and_sends_progress_across_proces
     # process too (it inherits PYTEST_XDIST_WORKER): give both the same folder.
     media = Path(settings.MEDIA_ROOT)
     settings.MEDIA_ROOT = str(media / os.environ.get("PYTEST_XDIST_WORKER", ""))
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
+    # A queue of this test's own, so no other test's worker takes its message.
+    queue = f"test-exports-{uuid.uuid4().hex[:12]}"
+    worker_env = {
         "MEDIA_ROOT": str(media),
         "EXPORT_CHUNK_SIZE": "16",  # many round trips on the server-side cursor, with updates
     }
-    # A queue of this test's own: Celery takes CELERY_BROKER_URL from the environment, so
-    # xdist workers share one broker and another test's worker must not take this message.
-    queue = f"test-exports-{uuid.uuid4().hex[:12]}"
-    worker = subprocess.Popen(  # noqa: S603 - our own worker command, the queue name is ours
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-            f"--queues={queue}",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
+    with celery_worker(env=worker_env, queue=queue):
         with (
-            mock.patch.object(settings, "CELERY_TASK_ALWAYS_EAGER", False),
+            tasks_sent_to_the_broker(),
             mock.patch.object(order_export_write, "queue", queue, create=True),
             mock.patch.object(order_export_write, "_exec_options", None),  # Celery's cache
+            transaction.atomic(),
         ):
-            app.conf.task_always_eager = False
-            try:
-                with transaction.atomic():
-                    export = exports.order_export_request(
-                        requester=requester, file_format="xlsx", filters={"status": "paid"}
-                    )
-            finally:
-                app.conf.task_always_eager = True
+            export = exports.order_export_request(
+                requester=requester, file_format="xlsx", filters={"status": "paid"}
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             export.refresh_from_db()
@@ -749,7 +674,3 @@ def test_a_real_celery_worker_writes_the_export_and_sends_progress_across_proces
         assert progress[0] == 0
         assert progress[-1] == 100
         assert progress == sorted(set(progress))
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        wait_for_other_db_sessions_to_close()

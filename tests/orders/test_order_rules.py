@@ -38,22 +38,6 @@ pytestmark = pytest.mark.django_db
 FEATURE = "orders.orders"
 
 
-@pytest.fixture
-def customer() -> Any:
-    """A customer: their own orders only (scope `own`)."""
-    user = UserFactory()
-    api.grant(user, FEATURE, ("create", "retrieve", "update"), scope="own")
-    return user
-
-
-@pytest.fixture
-def staff() -> Any:
-    """A manager: every order (scope `all`)."""
-    user = UserFactory()
-    api.grant(user, FEATURE, ("create", "retrieve", "update"), scope="all")
-    return user
-
-
 def orders_url() -> str:
     """The collection."""
     return api.api_url("orders-order-list")
@@ -475,3 +459,22 @@ def test_parallel_cancels_return_the_stock_once(live_server: Any) -> None:
     )
     assert sorted(statuses) == [200] + [409] * 5
     assert Product.objects.get(pk=product_id).stock == before + 4
+
+
+@pytest.mark.parametrize("action", ["cancel", "status"])
+def test_order_actions_refuse_anonymous_callers_and_bad_input(
+    action: str, customer: Any, staff: Any
+) -> None:
+    order = f.order(customer)
+    url = order_url(order, action)
+    assert_error(
+        api.client_for(None).post(url, {"version": 1}, format="json"), 401, "not_authenticated"
+    )
+    caller = api.client_for(customer if action == "cancel" else staff)
+    assert_error(caller.post(url, {}, format="json"), 400, "required", "version")
+    assert_error(caller.post(url, {"version": "one"}, format="json"), 400, "invalid", "version")
+    if action == "status":
+        body = {"status": "paid", "version": 1}  # paid comes from the wallet, not this endpoint
+        assert_error(caller.post(url, body, format="json"), 400, "invalid_choice", "status")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+    assert_error(caller.get(url), 405, "method_not_allowed")

@@ -1,16 +1,12 @@
 """Celery on the core layer: dispatch on commit through the outbox, retries, traced logs."""
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -21,12 +17,11 @@ from apps.core.tasks import outbox_flush
 from config.celery import app
 from tests.core.factories import IdempotencyRecordFactory, OutboxMessageFactory
 from tests.factories import UserFactory
-from tests.processes import wait_for_other_db_sessions_to_close
+from tests.processes import celery_worker, tasks_sent_to_the_broker
 from tests.testapp import tasks as test_tasks
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -139,38 +134,9 @@ def test_beat_schedules_the_housekeeping_tasks(settings: Any) -> None:
 def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
     """A `celery worker` process on the Redis broker purges an expired idempotency record."""
     record = IdempotencyRecordFactory(expired=True)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        with mock.patch.object(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-            app.conf.task_always_eager = False
-            try:
-                with transaction.atomic():
-                    message = dispatch_on_commit(app.tasks["core.idempotency_purge"])
-            finally:
-                app.conf.task_always_eager = True
+    with celery_worker():
+        with tasks_sent_to_the_broker(), transaction.atomic():
+            message = dispatch_on_commit(app.tasks["core.idempotency_purge"])
         deadline = time.monotonic() + 60
         while (
             time.monotonic() < deadline and IdempotencyRecord.objects.filter(pk=record.pk).exists()
@@ -180,10 +146,6 @@ def test_a_real_worker_runs_a_dispatched_task_end_to_end(settings: Any) -> None:
             "the worker did not run it"
         )
         assert OutboxMessage.objects.get(pk=message.pk).sent_at is not None
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        wait_for_other_db_sessions_to_close()
 
 
 def test_one_bad_message_does_not_block_the_others(note: Note) -> None:

@@ -2,6 +2,7 @@
 (local signed URL on the embedded default; S3 over real HTTP against moto's server), and the
 upload services called directly."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from tests.core.urls import NoteAttachmentUploadAPIView
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 from tests.http import post_multipart
-from tests.processes import free_port
+from tests.processes import moto_s3
 from tests.testapp.models import Note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.urls")]
@@ -210,36 +211,10 @@ def test_a_token_is_for_its_user_and_cannot_be_forged(owner: Any, note: Note) ->
 
 
 @pytest.fixture
-def s3(settings: Any) -> Any:
+def s3(settings: Any) -> Iterator[Any]:
     """A moto S3 server on loopback, and the project's storage pointed at it."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    settings.AWS_STORAGE_BUCKET_NAME = "media"
-    settings.AWS_S3_ENDPOINT_URL = endpoint
-    settings.AWS_ACCESS_KEY_ID = "testing"
-    settings.AWS_SECRET_ACCESS_KEY = "testing"
-    settings.AWS_S3_REGION_NAME = "us-east-1"
-    settings.AWS_S3_ADDRESSING_STYLE = "path"
-    settings.AWS_DEFAULT_ACL = None
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
-    }
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket="media")
-    yield client
-    server.stop()
+    with moto_s3(settings) as client:
+        yield client
 
 
 def test_s3_presigned_post_upload_and_complete_over_real_http(

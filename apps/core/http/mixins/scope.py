@@ -7,7 +7,8 @@ from django.db import models
 from rest_framework.generics import GenericAPIView
 
 from apps.core.http.permissions import HasFeaturePermission, required_flag
-from apps.core.rbac.permissions import queryset_for_flag
+from apps.core.models import PermissionScope
+from apps.core.rbac.permissions import queryset_for_flag, user_permission_scope
 
 
 class FeatureScopeMixin(GenericAPIView):
@@ -32,6 +33,16 @@ class FeatureScopeMixin(GenericAPIView):
         """The declared `queryset`; override to pick a selector per action (never to scope)."""
         queryset: models.QuerySet[Any] = super().get_queryset()
         return queryset
+
+    def caller_scope(self, flag: str) -> str | None:
+        """The caller's scope for `flag` on the view's feature: `all` for superusers, `all` or
+        `own` as their roles grant, None for anonymous callers and those without the flag."""
+        user = self.request.user
+        if not user.is_authenticated or self.feature is None:
+            return None
+        if user.is_superuser:
+            return PermissionScope.ALL
+        return user_permission_scope(user=user, feature=self.feature, flag=flag)
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filter by owner when the caller's scope for this action is `own`."""
