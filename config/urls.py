@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/", include("apps.accounts.urls")),
     path("catalog/", include("apps.catalog.urls")),
     path("orders/", include("apps.orders.urls")),
+    path("wallet/", include("apps.wallet.urls")),
     path("", include("apps.core.api.urls")),
 ]
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("payments/fake/", include("apps.wallet.providers.urls")),
     re_path(r"^api/(?P<version>v1)/", include(api_v1)),
 ]
 if settings.DEBUG:

@@ -119,17 +119,11 @@ class UserRoleAdmin(SoftDeleteAdmin):
     autocomplete_fields = ("user", "role")
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only."""
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """An admin that shows rows and never adds, edits or deletes them (append-only tables)."""
 
-    list_display = ("created_at", "action", "model", "object_repr", "actor_repr", "trace_id")
-    list_filter = ("action", "model")
-    search_fields = ("object_id", "object_repr", "actor_repr", "trace_id")
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """No manual entries."""
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """No manual rows."""
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -139,3 +133,13 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """No deletes."""
         return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ("created_at", "action", "model", "object_repr", "actor_repr", "trace_id")
+    list_filter = ("action", "model")
+    search_fields = ("object_id", "object_repr", "actor_repr", "trace_id")
+    date_hierarchy = "created_at"

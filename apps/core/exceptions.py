@@ -122,3 +122,35 @@ class InvalidTransition(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This change is not allowed from the current status."
     default_code = "invalid_transition"
+
+
+class InsufficientFunds(exceptions.APIException):
+    """409: the wallet holds less than the movement needs (nothing was moved)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Your wallet balance is too low for this payment."
+    default_code = "insufficient_funds"
+
+
+class LimitExceeded(exceptions.APIException):
+    """409: a daily limit (amount or count) would be passed; the detail says which."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This would exceed your daily limit."
+    default_code = "limit_exceeded"
+
+
+class AmountMismatch(exceptions.APIException):
+    """409: a provider reports another amount or currency than the one asked for."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The amount does not match the top-up."
+    default_code = "amount_mismatch"
+
+
+class WebhookRejected(exceptions.APIException):
+    """401: a webhook whose signature or timestamp does not check out (nothing applied)."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "The webhook signature is invalid."
+    default_code = "invalid_signature"

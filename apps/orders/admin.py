@@ -5,9 +5,9 @@ from typing import Any, ClassVar
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
+from rest_framework.exceptions import APIException
 
 from apps.core.admin import DeletedFilter, SoftDeleteAdmin
-from apps.core.exceptions import InvalidTransition, VersionConflict
 from apps.core.platform.context import acting_as
 from apps.orders.models import Order, OrderExport, OrderItem, OrderStatus
 from apps.orders.services import order_transition
@@ -52,7 +52,7 @@ def _transition_action(target: str, label: str) -> Any:
                         order=order, target=target, version=order.version, by_staff=True
                     )
                     moved += 1
-                except (InvalidTransition, VersionConflict) as exc:
+                except APIException as exc:  # a 409 of the flow, or of the refund
                     model_admin.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
         model_admin.message_user(request, f"{moved} order(s) now {target}.", messages.SUCCESS)
 

@@ -1,6 +1,6 @@
 """Order reads: one query shape per endpoint, everything a page needs, counted by the database."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Coalesce
 
+from apps.core.records.periods import created_in_local_days
 from apps.orders.models import Order, OrderExport, OrderItem
 
 
@@ -21,12 +22,6 @@ def order_list() -> models.QuerySet[Order]:
     )
 
 
-def local_day_bounds(*, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """`[start, end)` of a calendar day in `tz`, as aware datetimes (compared in UTC)."""
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-
-
 def order_list_filtered(
     queryset: models.QuerySet[Order],
     *,
@@ -36,14 +31,9 @@ def order_list_filtered(
     tz: ZoneInfo | None = None,
 ) -> models.QuerySet[Order]:
     """`queryset` narrowed by status and by local days in `tz` (both days included)."""
-    zone = tz or ZoneInfo("UTC")
     if status:
         queryset = queryset.filter(status=status)
-    if created_from is not None:
-        queryset = queryset.filter(created_at__gte=local_day_bounds(day=created_from, tz=zone)[0])
-    if created_to is not None:
-        queryset = queryset.filter(created_at__lt=local_day_bounds(day=created_to, tz=zone)[1])
-    return queryset
+    return created_in_local_days(queryset, created_from=created_from, created_to=created_to, tz=tz)
 
 
 def order_export_list() -> models.QuerySet[OrderExport]:

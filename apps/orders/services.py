@@ -9,13 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from django.utils.module_loading import import_string
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.catalog.services import StockLine, product_stock_return, product_stock_take
 from apps.core.exceptions import InvalidTransition, VersionConflict
@@ -35,6 +37,7 @@ SERIAL_SEQUENCE = "orders_order_serial_seq"  # created by migration 0002 on Post
 DUPLICATE_PRODUCT_MESSAGE = "This product is already on line {first}."
 INVALID_TRANSITION_MESSAGE = "An order that is {current} cannot become {target}."
 STAFF_ONLY_MESSAGE = "Only staff may move an order to {target}."
+CUSTOMER_PAYS_MESSAGE = "Only the order's customer can pay for it."
 CENTS = Decimal("0.01")
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -137,12 +140,33 @@ def order_event_data(order: Order) -> dict[str, Any]:
     }
 
 
+class OrderPaymentGateway(Protocol):
+    """Takes and gives back an order's money (settings.ORDER_PAYMENT_GATEWAY: the wallet).
+
+    Both run inside the order's transaction, so the money and the status move together.
+    """
+
+    def charge(self, *, order: Order) -> None:
+        """Take the order's total from the customer; raise (e.g. 409) when it cannot."""
+
+    def refund(self, *, order: Order) -> None:
+        """Give back what `charge` took for the order (nothing if nothing was taken)."""
+
+
+@cache
+def order_payment_gateway() -> OrderPaymentGateway:
+    """The configured gateway (imported once)."""
+    gateway: OrderPaymentGateway = import_string(settings.ORDER_PAYMENT_GATEWAY)()
+    return gateway
+
+
 def order_transition(*, order: Order, target: str, version: int | None, by_staff: bool) -> Order:
     """Move an order along the status flow, version-checked and recorded.
 
-    Customers may only cancel a pending order; staff may also cancel a paid one and move it
-    to shipped and delivered (`paid` comes from the wallet's payment service). Cancelling
-    returns the stock in the same transaction. The customer hears of it after commit.
+    Customers may only cancel a pending order; staff may also cancel a paid one (refunded
+    through the payment gateway) and move it to shipped and delivered (`paid` comes from
+    `order_pay`). Cancelling returns the stock in the same transaction. The customer hears of
+    it after commit.
     """
     current = order.status
     if target not in TRANSITIONS[current]:
@@ -155,6 +179,8 @@ def order_transition(*, order: Order, target: str, version: int | None, by_staff
         changes["cancelled_at"] = timezone.now()
     with transaction.atomic():
         order = object_update(instance=order, data=changes, version=version)
+        if current == OrderStatus.PAID and target == OrderStatus.CANCELLED:
+            order_payment_gateway().refund(order=order)
         if target == OrderStatus.CANCELLED:
             product_stock_return(
                 lines=[
@@ -166,8 +192,29 @@ def order_transition(*, order: Order, target: str, version: int | None, by_staff
     return order
 
 
+def order_pay(*, order_id: uuid.UUID, payer: "User") -> Order:
+    """The customer pays a pending order: the gateway takes the total and the order becomes
+    paid, together or not at all.
+
+    The order row is locked first, so of parallel payments (with different Idempotency-Keys)
+    one charges and the others find the order paid: 409 `invalid_transition`. Someone other
+    than the customer is refused (403), even staff: it is the customer's money.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.customer_id != payer.pk:
+            raise PermissionDenied(CUSTOMER_PAYS_MESSAGE)
+        if OrderStatus.PAID not in TRANSITIONS[order.status]:
+            raise InvalidTransition(
+                INVALID_TRANSITION_MESSAGE.format(current=order.status, target=OrderStatus.PAID)
+            )
+        order_payment_gateway().charge(order=order)
+        return order_mark_paid(order=order)
+
+
 def order_mark_paid(*, order: Order) -> Order:
-    """The seam the wallet's payment calls inside its own transaction: pending → paid."""
+    """pending → paid, without moving money (`order_pay` charges first; the demo seed and
+    tests use it alone)."""
     if OrderStatus.PAID not in TRANSITIONS[order.status]:
         raise InvalidTransition(
             INVALID_TRANSITION_MESSAGE.format(current=order.status, target=OrderStatus.PAID)

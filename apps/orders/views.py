@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
+from apps.core.http.throttles import SCOPED_THROTTLES
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
 from apps.core.models import PermissionScope
 from apps.orders.exports import order_export_file_open, order_export_request
@@ -29,7 +30,7 @@ from apps.orders.serializers import (
     OrderSerializer,
     OrderStatusSerializer,
 )
-from apps.orders.services import OrderLine, order_place, order_transition
+from apps.orders.services import OrderLine, order_pay, order_place, order_transition
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -56,8 +57,9 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
     filterset_class = OrderFilter
     search_fields = ("number",)
     ordering_fields = ("created_at", "total")
-    action_flags = {"cancel": "update", "status": "update"}
-    idempotent_actions = ("create",)
+    action_flags = {"cancel": "update", "status": "update", "pay": "update"}
+    idempotent_actions = ("create", "pay")
+    throttle_scope: str | None = None  # `payments` on pay (its @action)
     lookup_value_regex = UUID_PATTERN
 
     def get_base_queryset(self) -> models.QuerySet[Any]:
@@ -114,6 +116,27 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
             version=serializer.validated_data["version"],
             by_staff=self.is_staff_caller(),
         )
+        return AppResponse(self.get_response_serializer(order).data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={
+            200: OrderSerializer,
+            403: ErrorEnvelopeSerializer,
+            409: ErrorEnvelopeSerializer,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        throttle_classes=SCOPED_THROTTLES,
+        throttle_scope="payments",
+    )
+    def pay(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The customer pays a pending order from their wallet (needs an Idempotency-Key);
+        409 `insufficient_funds`, or `invalid_transition` once it is paid."""
+        order = order_pay(order_id=self.get_object().pk, payer=cast("User", request.user))
         return AppResponse(self.get_response_serializer(order).data)
 
     @extend_schema(

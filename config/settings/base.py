@@ -9,6 +9,7 @@ channel layer, filesystem media). `DATABASE_URL`, `REDIS_URL`, `CELERY_BROKER_UR
 import base64
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -66,6 +67,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.orders",
+    "apps.wallet",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -192,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
     "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
     "orders.order_exports_purge": {"task": "orders.order_exports_purge", "schedule": 3600.0},
+    "wallet.top_ups_expire": {"task": "wallet.top_ups_expire", "schedule": 3600.0},
+    "wallet.top_ups_recheck": {"task": "wallet.top_ups_recheck", "schedule": 300.0},
+    "wallet.ledger_check": {"task": "wallet.ledger_check", "schedule": 24 * 3600.0},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -307,6 +312,7 @@ REST_FRAMEWORK = {
         "refresh": env.str("THROTTLE_REFRESH", default="30/min"),
         "register": env.str("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+        "payments": env.str("THROTTLE_PAYMENTS", default="30/min"),
     },
     # How many reverse proxies in front of the app append to X-Forwarded-For. The client
     # address is taken that many hops from the right, so a forged header changes nothing.
@@ -372,6 +378,26 @@ EXPORT_URL_SECONDS = env.int("EXPORT_URL_SECONDS", default=900)
 EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
 EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)
 EXPORT_TIME_LIMIT = env.int("EXPORT_TIME_LIMIT", default=1800)
+# Order payment (apps/orders/services.py): the gateway that charges and refunds orders.
+ORDER_PAYMENT_GATEWAY = env.str(
+    "ORDER_PAYMENT_GATEWAY", default="apps.wallet.services.WalletOrderPayments"
+)
+# The wallet (apps/wallet): the app's public address (checkout pages and webhook URLs are
+# built on it), the payment provider of new top-ups and the adapters by name, the webhook
+# secret and how old a webhook may be, how long a top-up may wait, daily transfer limits.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake")
+PAYMENT_PROVIDERS = {"fake": "apps.wallet.providers.fake.FakeProvider"}
+PAYMENT_WEBHOOK_SECRET = env.str(
+    "PAYMENT_WEBHOOK_SECRET", default="embedded-default-webhook-secret-not-for-production"
+)
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+TOP_UP_EXPIRY_HOURS = env.int("TOP_UP_EXPIRY_HOURS", default=24)
+TOP_UP_RECHECK_AFTER_SECONDS = env.int("TOP_UP_RECHECK_AFTER_SECONDS", default=120)
+TOP_UP_MAX_AMOUNT = Decimal(env.str("TOP_UP_MAX_AMOUNT", default="10000.00"))
+TRANSFER_DAILY_AMOUNT = Decimal(env.str("TRANSFER_DAILY_AMOUNT", default="2000.00"))
+TRANSFER_DAILY_COUNT = env.int("TRANSFER_DAILY_COUNT", default=50)
+WALLET_BALANCE_CACHE_SECONDS = env.int("WALLET_BALANCE_CACHE_SECONDS", default=300)
 
 # ---------------------------------------------------------------------------
 # CORS and security

@@ -41,3 +41,11 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+if len(PAYMENT_WEBHOOK_SECRET) < 32 or PAYMENT_WEBHOOK_SECRET.startswith("embedded-default"):  # noqa: PLR2004
+    raise ImproperlyConfigured("PAYMENT_WEBHOOK_SECRET must be the provider's signing secret.")
+if PAYMENT_PROVIDER == "fake" and not env.bool("PAYMENT_ALLOW_FAKE", default=False):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER is 'fake', whose checkout page credits without payment; set a real "
+        "provider (or PAYMENT_ALLOW_FAKE=true for a demo deployment)."
+    )

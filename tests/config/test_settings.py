@@ -19,6 +19,7 @@ PRODUCTION_REQUIRED = (
     "FIELD_ENCRYPTION_KEYS",
     "EMAIL_BACKEND",
     "PASSWORD_RESET_URL",
+    "PAYMENT_WEBHOOK_SECRET",
 )
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "AWS_STORAGE_BUCKET_NAME")
 
@@ -47,6 +48,9 @@ def production_env(**overrides: str) -> dict[str, str]:
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "PASSWORD_RESET_URL": "https://app.example.com/reset?uid={uid}&token={token}",
+        "PAYMENT_WEBHOOK_SECRET": Fernet.generate_key().decode(),
+        "PAYMENT_PROVIDER": "fake",
+        "PAYMENT_ALLOW_FAKE": "true",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -69,6 +73,12 @@ def test_production_refuses_the_development_secret_key() -> None:
     result = run_manage("check", **production_env(SECRET_KEY="django-insecure-" + "x" * 60))
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_the_fake_payment_provider_unless_allowed() -> None:
+    result = run_manage("check", **production_env(PAYMENT_ALLOW_FAKE=""))
+    assert result.returncode != 0
+    assert "PAYMENT_PROVIDER" in result.stderr
 
 
 def test_check_deploy_under_production_prints_no_warning() -> None:

@@ -28,6 +28,7 @@ from django.core.files.storage import default_storage
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from apps.core.http.filters import RANGE_MESSAGE, UNKNOWN_TZ_MESSAGE
 from apps.core.platform.tasks import AppTask
 from apps.core.platform.ws.consumers import user_group
 from apps.orders import exports, views
@@ -43,7 +44,6 @@ from apps.orders.exports import (
     order_export_run,
     order_exports_purge,
 )
-from apps.orders.filters import RANGE_MESSAGE, UNKNOWN_TZ_MESSAGE
 from apps.orders.models import ExportStatus, Order, OrderExport, OrderItem, OrderStatus
 from apps.orders.selectors import EXPORT_COLUMNS
 from apps.orders.tasks import order_export_write

@@ -16,9 +16,9 @@ from django.db import connection
 
 from apps.catalog.models import Product
 from apps.catalog.services import INSUFFICIENT_STOCK_MESSAGE, PRODUCT_UNAVAILABLE_MESSAGE
+from apps.core.http.filters import UNKNOWN_TZ_MESSAGE
 from apps.core.models import AuditLog, IdempotencyRecord
 from apps.core.platform.ws.consumers import STAFF_GROUP, user_group
-from apps.orders.filters import UNKNOWN_TZ_MESSAGE
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import (
     DUPLICATE_PRODUCT_MESSAGE,

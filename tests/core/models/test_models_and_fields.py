@@ -144,8 +144,15 @@ def test_seed_grants_the_default_roles_once(settings, tmp_path) -> None:
     assert orders.get(role__code="manager").scope == "all"
     customer_orders = orders.get(role__code="customer")
     assert (customer_orders.scope, customer_orders.can_create) == ("own", True)
-    others = RolePermission.objects.exclude(feature__code__startswith="catalog.").exclude(
-        feature__code__startswith="orders."
+    wallet = RolePermission.objects.filter(feature__code="wallet.wallet")
+    assert {(p.role.code, p.scope, p.can_create) for p in wallet} >= {
+        ("customer", "own", True),
+        ("manager", "own", True),
+    }
+    others = (
+        RolePermission.objects.exclude(feature__code__startswith="catalog.")
+        .exclude(feature__code__startswith="orders.")
+        .exclude(feature__code__startswith="wallet.")
     )
     assert not others.filter(role__code__in=("manager", "customer")).exists()
 

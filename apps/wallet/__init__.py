@@ -1,0 +1,1 @@
+"""The wallet: a double-entry ledger, provider top-ups, transfers and order payments."""
