@@ -60,7 +60,7 @@ class AccountAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", "currency")
     search_fields = ("owner__email", "owner__name", "code")
     list_select_related = ("owner",)
-    actions: ClassVar[list[str]] = ["post_adjustment"]
+    actions = ("post_adjustment",)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Account]:
         """Every account."""

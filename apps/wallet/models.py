@@ -14,7 +14,9 @@ from django.db import models
 
 from apps.core.models import BaseModel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MAX_DIGITS, DECIMAL_PLACES = 14, 2  # Decimal(14, 2): every amount and balance
+
+
 ZERO = Decimal("0.00")
 
 
@@ -52,7 +54,7 @@ class Account(BaseModel):
     code = models.CharField(max_length=32, blank=True)
     name = models.CharField(max_length=100)
     currency = models.CharField(max_length=3)
-    balance = models.DecimalField(**MONEY, default=ZERO)
+    balance = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     may_go_negative = models.BooleanField(default=False)
 
     class Meta(BaseModel.Meta):
@@ -148,8 +150,8 @@ class Entry(BaseModel):
     )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=12, choices=EntryKind.choices)
-    amount = models.DecimalField(**MONEY)
-    balance_after = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=14, decimal_places=2)
     counterparty = models.ForeignKey(  # the other user of a transfer, for the list
         settings.AUTH_USER_MODEL,
         null=True,
@@ -194,7 +196,7 @@ class TopUp(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="top_ups"
     )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="top_ups")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=9, choices=TopUpStatus.choices, default=TopUpStatus.PENDING
@@ -274,7 +276,7 @@ class FakePayment(BaseModel):
     provider keeps on its servers, here so `make run` and the tests run the real flow."""
 
     reference = models.CharField(max_length=100, unique=True)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=8, choices=FakePaymentStatus.choices, default=FakePaymentStatus.OPEN

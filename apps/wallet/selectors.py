@@ -65,7 +65,7 @@ def entry_list() -> models.QuerySet[Entry]:
 
 def entry_list_of(*, user_id: uuid.UUID | str) -> models.QuerySet[Entry]:
     """The entries of one user's wallet, newest first."""
-    return entry_list().filter(account__kind=AccountKind.USER, account__owner_id=user_id)
+    return entry_list().filter(account__kind=AccountKind.USER, account__owner__pk=user_id)
 
 
 def entry_list_filtered(
@@ -151,7 +151,7 @@ def ledger_report() -> LedgerReport:
         drifted_accounts=[str(pk) for pk in drifted],
         unbalanced_transactions=[str(pk) for pk in unbalanced],
         negative_wallets=[str(pk) for pk in negative],
-        total=totals["total"],
+        total=Decimal(totals["total"]).quantize(Decimal("0.01")),  # SQLite drops the scale
         accounts=totals["accounts"],
         transactions=LedgerTransaction.all_objects.count(),
     )

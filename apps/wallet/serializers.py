@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.http.serializers import AppReadOnlyModelSerializer, AppSerializer
-from apps.wallet.models import MONEY, Entry, TopUp
+from apps.wallet.models import DECIMAL_PLACES, MAX_DIGITS, Entry, TopUp
 
 MIN_AMOUNT = Decimal("0.01")
 
@@ -14,7 +14,8 @@ MIN_AMOUNT = Decimal("0.01")
 def amount_field(*, max_value: Decimal | None = None) -> serializers.DecimalField:
     """A positive amount with at most 2 decimals, sent as a string ("10.00")."""
     return serializers.DecimalField(
-        **MONEY,
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
         min_value=MIN_AMOUNT,
         max_value=max_value,
         help_text='A positive amount with at most 2 decimals, as a string, e.g. "10.00".',
@@ -26,7 +27,9 @@ class WalletSerializer(AppSerializer):
 
     id = serializers.UUIDField(read_only=True)
     currency = serializers.CharField(read_only=True)
-    balance = serializers.DecimalField(**MONEY, read_only=True)
+    balance = serializers.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, read_only=True
+    )
     updated_at = serializers.DateTimeField(read_only=True)
 
 
@@ -83,7 +86,9 @@ class TransferSerializer(AppSerializer):
     """A posted transfer."""
 
     id = serializers.UUIDField(read_only=True)
-    amount = serializers.DecimalField(**MONEY, read_only=True)
+    amount = serializers.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, read_only=True
+    )
     to = CounterpartySerializer(read_only=True)
     note = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)

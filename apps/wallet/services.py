@@ -8,6 +8,7 @@ after commit, sends `wallet.updated` to each owner. Top-ups, transfers, order pa
 refunds and adjustments only decide the legs.
 """
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -212,31 +213,30 @@ def system_account(code: SystemAccount) -> Account:
 
 
 def top_up_create(*, user: "User", amount: Decimal) -> TopUp:
-    """A pending top-up and its checkout at the configured provider."""
+    """A pending top-up and its checkout at the configured provider (one recorded row)."""
     provider = provider_get()
+    top_up_id = uuid.uuid4()
+    path = reverse("wallet-webhook", kwargs={"version": "v1", "provider": provider.name})
     with transaction.atomic():
-        top_up = object_create(
+        checkout = provider.create_checkout(
+            top_up_id=str(top_up_id),
+            amount=amount,
+            currency=settings.WALLET_CURRENCY,
+            webhook_url=f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}",
+        )
+        return object_create(
             model=TopUp,
             data={
+                "id": top_up_id,
                 "user": user,
                 "account": wallet_of(user_id=user.pk),
                 "amount": amount,
                 "currency": settings.WALLET_CURRENCY,
                 "provider": provider.name,
+                "provider_reference": checkout.reference,
+                "checkout_url": checkout.url,
             },
         )
-        path = reverse("wallet-webhook", kwargs={"version": "v1", "provider": provider.name})
-        checkout = provider.create_checkout(
-            top_up_id=str(top_up.pk),
-            amount=top_up.amount,
-            currency=top_up.currency,
-            webhook_url=f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}",
-        )
-        object_update(
-            instance=top_up,
-            data={"provider_reference": checkout.reference, "checkout_url": checkout.url},
-        )
-    return top_up
 
 
 def top_up_settle(*, top_up: TopUp, payment: ProviderPayment) -> str:
@@ -406,14 +406,23 @@ def _transfer_limits_check(*, account: Account, amount: Decimal) -> None:
         raise LimitExceeded(DAILY_AMOUNT_MESSAGE.format(limit=limit, left=left))
 
 
+def _transfer_dedupe_key(sender: "User", request_key: str) -> str:
+    """`transfer:<sender>:<sha256 of the key>` (fixed length, whatever the key's), or a
+    fresh one without a key."""
+    if not request_key:
+        return f"transfer:{uuid.uuid4()}"
+    return f"transfer:{sender.pk}:{hashlib.sha256(request_key.encode()).hexdigest()}"
+
+
 def wallet_transfer(
-    *, sender: "User", to_email: str, amount: Decimal, note: str = "", dedupe_key: str = ""
+    *, sender: "User", to_email: str, amount: Decimal, note: str = "", request_key: str = ""
 ) -> TransferResult:
     """Move `amount` from the sender's wallet to the wallet of the user with `to_email`.
 
     400 on `to` for an unknown recipient or the sender themself (the message never says
     more than "not found"); 409 `limit_exceeded` past the daily limits; 409
-    `insufficient_funds`.
+    `insufficient_funds`. `request_key` (the request's Idempotency-Key) makes the transfer
+    unique in the ledger too: the same key from the same sender is never posted twice.
     """
     recipient = user_active_by_email(email=to_email)
     if recipient is None:
@@ -432,7 +441,7 @@ def wallet_transfer(
                 Leg(target.pk, amount, EntryKind.TRANSFER_IN, sender.pk),
             ],
             reference=f"transfer:{recipient.email}",
-            dedupe_key=dedupe_key or f"transfer:{uuid.uuid4()}",
+            dedupe_key=_transfer_dedupe_key(sender, request_key),
             note=note,
         )
     return TransferResult(

@@ -20,7 +20,7 @@ from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
 from apps.core.http.permissions import HasFeaturePermission
-from apps.core.http.throttles import SCOPED_THROTTLES
+from apps.core.http.throttles import SCOPED_THROTTLES, AtomicScopedRateThrottle
 from apps.core.http.views import AppAPIView, AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
 from apps.wallet.filters import EntryFilter
 from apps.wallet.selectors import (
@@ -161,7 +161,7 @@ class TransferAPIView(AppAPIView):
             to_email=data["to"],
             amount=data["amount"],
             note=data["note"],
-            dedupe_key=f"{sender.pk}:{request.headers.get('Idempotency-Key', '')}",
+            request_key=request.headers.get("Idempotency-Key", ""),
         )
         return self.send_response(
             TransferSerializer(transfer).data, status=http_status.HTTP_201_CREATED
@@ -177,6 +177,10 @@ class ProviderWebhookAPIView(AppAPIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # Its own generous rate per address, not the anonymous one: a provider delivers bursts
+    # from a few addresses, and a refused delivery only delays a credit.
+    throttle_classes = (AtomicScopedRateThrottle,)
+    throttle_scope = "webhooks"
 
     @extend_schema(
         tags=TAGS,

@@ -313,6 +313,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "payments": env.str("THROTTLE_PAYMENTS", default="30/min"),
+        "webhooks": env.str("THROTTLE_WEBHOOKS", default="600/min"),
     },
     # How many reverse proxies in front of the app append to X-Forwarded-For. The client
     # address is taken that many hops from the right, so a forged header changes nothing.

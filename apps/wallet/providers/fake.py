@@ -124,8 +124,8 @@ def fake_webhook_schedule(*, url: str, body: bytes) -> None:
 
 
 def fake_webhook_post(*, url: str, body: bytes) -> int:
-    """POST the signed body; the status code. Network errors and 5xx raise ConnectionError
-    (a task retries those); a 4xx is the receiver's final word and is returned."""
+    """POST the signed body; the status code. Network errors, 5xx and 429 raise
+    ConnectionError (a task retries those); any other 4xx is the receiver's final word."""
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: body_sign(body, settings.PAYMENT_WEBHOOK_SECRET),
@@ -134,7 +134,7 @@ def fake_webhook_post(*, url: str, body: bytes) -> int:
         response = requests.post(url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS)
     except requests.RequestException as exc:
         raise ConnectionError(f"webhook delivery to {url} failed: {exc}") from exc
-    if response.status_code >= 500:  # noqa: PLR2004 - the receiver failed: try again later
+    if response.status_code >= 500 or response.status_code == 429:  # noqa: PLR2004 - later
         raise ConnectionError(f"webhook delivery to {url} answered {response.status_code}")
     logger.info("fake_webhook_delivered", url=url, status=response.status_code)
     return response.status_code
