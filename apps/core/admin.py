@@ -119,6 +119,22 @@ class UserRoleAdmin(SoftDeleteAdmin):
     autocomplete_fields = ("user", "role")
 
 
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Rows shown under their parent and never added, edited or deleted there: set `fields`
+    (they are all read-only)."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Every shown field."""
+        return self.fields or ()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """No rows added here."""
+        return False
+
+
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """An admin that shows rows and never adds, edits or deletes them (append-only tables)."""
 

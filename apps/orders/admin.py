@@ -7,7 +7,7 @@ from django.db import models
 from django.http import HttpRequest
 from rest_framework.exceptions import APIException
 
-from apps.core.admin import DeletedFilter, SoftDeleteAdmin
+from apps.core.admin import DeletedFilter, ReadOnlyTabularInline, SoftDeleteAdmin
 from apps.core.platform.context import acting_as
 from apps.orders.models import Order, OrderExport, OrderItem, OrderStatus
 from apps.orders.services import order_transition
@@ -25,18 +25,11 @@ MONEY_AND_HISTORY = (
 )
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(ReadOnlyTabularInline):
     """The lines as they were ordered (never edited: prices and stock are fixed)."""
 
     model = OrderItem
-    extra = 0
-    can_delete = False
     fields = ("sku", "name", "unit_price", "quantity", "line_total", "product")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Lines come from checkout only."""
-        return False
 
 
 def _transition_action(target: str, label: str) -> Any:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import APIException
 
-from apps.core.admin import ReadOnlyModelAdmin
+from apps.core.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from apps.core.platform.context import acting_as
 from apps.wallet.models import Account, Entry, LedgerTransaction, TopUp, WebhookEvent
 from apps.wallet.services import ledger_adjust
@@ -34,18 +34,11 @@ class AdjustmentForm(forms.Form):
         return amount
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyTabularInline):
     """The legs of a transaction."""
 
     model = Entry
-    extra = 0
-    can_delete = False
     fields = ("account", "kind", "amount", "balance_after", "counterparty", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Entries come from postings only."""
-        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Entries are never changed."""
