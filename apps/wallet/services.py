@@ -66,6 +66,7 @@ DAILY_COUNT_MESSAGE = "You can make at most {limit} transfers in 24 hours."
 DAILY_AMOUNT_MESSAGE = "You can transfer at most {limit} in 24 hours; {left} is left."
 UNKNOWN_REFERENCE_MESSAGE = "No top-up has this payment reference."
 REASON_REQUIRED_MESSAGE = "An adjustment needs a reason."
+ADJUST_ADJUSTMENTS_MESSAGE = "The adjustments account is the other side of every adjustment."
 DECLINED_REASON = "Declined by the payment provider."
 EXPIRED_REASON = "Not paid within {hours} hours."
 DAY = timedelta(hours=24)
@@ -242,9 +243,18 @@ def top_up_create(*, user: "User", amount: Decimal) -> TopUp:
 def top_up_settle(*, top_up: TopUp, payment: ProviderPayment) -> str:
     """Apply what the provider says about a (locked) top-up: credit it once when paid with
     the right amount, fail it when declined. The outcome: `applied`, `failed`, `pending`, or
-    `ignored` when it was settled before. 409 `amount_mismatch` credits nothing."""
-    if top_up.status != TopUpStatus.PENDING:
+    `ignored` when it was settled before. 409 `amount_mismatch` credits nothing.
+
+    A payment that succeeds after its top-up failed (expired, or a declined card retried) is
+    still credited: the provider holds the money, so the ledger must too.
+    """
+    late = top_up.status == TopUpStatus.FAILED
+    if top_up.status == TopUpStatus.COMPLETED or (
+        late and payment.status != ProviderPaymentStatus.SUCCEEDED
+    ):
         return "ignored"
+    if late:
+        logger.warning("top_up_paid_after_failing", top_up=str(top_up.pk))
     if payment.status == ProviderPaymentStatus.PENDING:
         return "pending"
     if payment.status == ProviderPaymentStatus.FAILED:
@@ -353,15 +363,19 @@ def top_ups_pending_stale(*, older_than: timedelta) -> list[str]:
 
 
 def top_ups_expire() -> int:
-    """Fail top-ups pending for TOP_UP_EXPIRY_HOURS; how many. A late webhook for one of
-    them is then ignored (and logged by its outcome)."""
+    """Fail top-ups pending for TOP_UP_EXPIRY_HOURS; how many. Each is first settled from
+    the provider's answer; one still unpaid has its checkout closed at the provider, so it
+    can no longer be paid (a payment that slips through anyway is credited late)."""
     hours = settings.TOP_UP_EXPIRY_HOURS
     expired = 0
     for top_up_id in top_ups_pending_stale(older_than=timedelta(hours=hours)):
+        if top_up_recheck(top_up_id=top_up_id) != "pending":
+            continue  # paid or declined meanwhile: settled by the recheck
         with transaction.atomic():
             top_up = TopUp.objects.select_for_update().filter(pk=top_up_id).first()
             if top_up is None or top_up.status != TopUpStatus.PENDING:
                 continue
+            provider_get(top_up.provider).cancel_checkout(reference=top_up.provider_reference)
             object_update(
                 instance=top_up,
                 data={
@@ -505,8 +519,10 @@ class WalletOrderPayments:
     """The orders app's payment gateway (settings.ORDER_PAYMENT_GATEWAY): the wallet."""
 
     def charge(self, *, order: PayableOrder) -> None:
-        """Take the order's total from the customer's wallet (409 `insufficient_funds`)."""
-        order_charge(order=order)
+        """Take the order's total from the customer's wallet (409 `insufficient_funds`); a
+        free order moves no money."""
+        if order.total:
+            order_charge(order=order)
 
     def refund(self, *, order: PayableOrder) -> None:
         """Give back what the order's payment took."""
@@ -522,6 +538,8 @@ def ledger_adjust(*, account: Account, amount: Decimal, reason: str) -> LedgerTr
     if not reason.strip():
         raise ValidationError({"reason": [REASON_REQUIRED_MESSAGE]})
     adjustments = system_account(SystemAccount.ADJUSTMENTS)
+    if account.pk == adjustments.pk:
+        raise ValidationError({"account": [ADJUST_ADJUSTMENTS_MESSAGE]})
     return ledger_post(
         kind=TransactionKind.ADJUSTMENT,
         legs=[

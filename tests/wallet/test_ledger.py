@@ -203,6 +203,14 @@ def test_admin_reads_the_ledger_and_a_superuser_posts_a_reasoned_adjustment(
     assert client.post(f"/admin/wallet/account/{wallet.pk}/delete/").status_code == 403
 
 
+def test_the_adjustments_account_cannot_adjust_itself() -> None:
+    from rest_framework.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        ledger_adjust(account=adjustments(), amount=Decimal("1.00"), reason="loop")
+    assert not LedgerTransaction.objects.exists()
+
+
 def test_staff_without_superuser_cannot_adjust(client: Any) -> None:
     staff = UserFactory(is_staff=True)
     api.grant(staff, "wallet.wallet")

@@ -93,3 +93,11 @@ def test_cancelling_an_unpaid_order_posts_nothing(customer: Any) -> None:
     client = api.client_for(customer)
     client.post(api.api_url("orders-order-cancel", pk=order.pk), {"version": 1})
     assert not LedgerTransaction.objects.exists()
+
+
+def test_a_free_order_is_paid_without_moving_money(customer: Any) -> None:
+    order = orders.order(customer)
+    Order.objects.filter(pk=order.pk).update(subtotal=0, total=0)
+    order.refresh_from_db()
+    assert assert_envelope(pay(customer, order), 200)["data"]["status"] == "paid"
+    assert not LedgerTransaction.objects.filter(kind="payment").exists()

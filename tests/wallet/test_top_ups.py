@@ -149,14 +149,54 @@ def test_the_recheck_credits_a_paid_top_up_whose_webhook_was_lost(member: Any) -
     assert f.balance(member) == Decimal("15.00")
 
 
-def test_top_ups_pending_a_day_expire_and_a_late_webhook_is_ignored(member: Any) -> None:
+def test_top_ups_pending_a_day_expire_and_their_checkout_closes(member: Any) -> None:
     old, fresh = f.top_up(member), f.top_up(member)
     TopUp.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
     assert top_ups_expire() == 1
     assert [t.status for t in TopUp.objects.order_by("created_at")] == ["failed", "pending"]
-    assert assert_envelope(deliver(f.event_body(old)), 200)["data"]["outcome"] == "ignored"
+    payment = FakePayment.objects.get(reference=old.provider_reference)
+    assert payment.status == FakePaymentStatus.DECLINED  # can no longer be paid
     assert f.balance(member) == Decimal("0.00")
     assert fresh.status == "pending"
+
+
+def test_a_top_up_paid_just_before_expiry_is_credited_not_expired(member: Any) -> None:
+    paid = f.top_up(member, "20.00")
+    TopUp.objects.filter(pk=paid.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    FakePayment.objects.filter(reference=paid.provider_reference).update(
+        status=FakePaymentStatus.PAID
+    )
+    assert top_ups_expire() == 0
+    assert TopUp.objects.get(pk=paid.pk).status == "completed"
+    assert f.balance(member) == Decimal("20.00")
+
+
+def test_a_success_reported_after_the_top_up_failed_is_still_credited_once(member: Any) -> None:
+    pending = f.top_up(member, "12.00")
+    declined = f.event_body(pending, event_type="payment.failed")
+    assert assert_envelope(deliver(declined), 200)["data"]["outcome"] == "failed"
+    retried = f.event_body(pending)  # the card was retried: the provider holds the money
+    assert assert_envelope(deliver(retried), 200)["data"]["outcome"] == "applied"
+    assert assert_envelope(deliver(f.event_body(pending)), 200)["data"]["outcome"] == "ignored"
+    assert f.balance(member) == Decimal("12.00")
+
+
+def test_a_non_ascii_or_garbage_signature_is_401(member: Any) -> None:
+    body = f.event_body(f.top_up(member))
+    response = api.client_for(None).generic(
+        "POST",
+        api.api_url(WEBHOOK, provider="fake"),
+        body,
+        content_type="application/json",
+        HTTP_X_SIGNATURE="\u00e9\u00e9\u00e9",
+    )
+    assert_error(response, 401, "invalid_signature")
+
+
+def test_a_signed_body_with_an_absurd_timestamp_is_400(member: Any) -> None:
+    pending = f.top_up(member)
+    body = f.event_body(pending).replace(b'"created": ', b'"created": 1e999, "x": ')
+    assert_envelope(deliver(body), 400)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -118,3 +118,10 @@ def test_the_transactions_list_filters_by_kind_and_local_days(member: Any, other
     assert_error(client.get(url, {"kind": "gift"}), 400, "invalid_choice", "kind")
     past = assert_envelope(client.get(url, {"created_to": "2000-01-01"}), 200)
     assert past["data"] == []
+
+
+@pytest.mark.parametrize("bound", ["created_from", "created_to"])
+def test_days_beyond_the_calendar_are_400(member: Any, bound: str) -> None:
+    url = api.api_url("wallet-transaction-list")
+    query = {bound: "9999-12-31", "tz": "Pacific/Kiritimati"}
+    assert_error(api.client_for(member).get(url, query), 400, "invalid", bound)

@@ -1,5 +1,6 @@
 """Filter sets feature apps build on: a range of local days in the caller's time zone."""
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,6 +10,15 @@ from django.db import models
 
 UNKNOWN_TZ_MESSAGE = "Unknown time zone; use an IANA name such as Europe/Berlin."
 RANGE_MESSAGE = "created_from must not be after created_to."
+DAY_OUT_OF_RANGE_MESSAGE = "Pick a day between 0002-01-01 and 9998-12-31."
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)  # a day in any zone stays a datetime
+
+
+def _day_in_range(day: date | None) -> date | None:
+    """`day`, or a 400 when its local midnight could fall outside Python's datetimes."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(DAY_OUT_OF_RANGE_MESSAGE, code="invalid")
+    return day
 
 
 class LocalDayRangeForm(forms.Form):
@@ -23,6 +33,14 @@ class LocalDayRangeForm(forms.Form):
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise forms.ValidationError(UNKNOWN_TZ_MESSAGE, code="invalid") from exc
+
+    def clean_created_from(self) -> date | None:
+        """A day whose bounds exist in every time zone."""
+        return _day_in_range(self.cleaned_data.get("created_from"))
+
+    def clean_created_to(self) -> date | None:
+        """A day whose bounds exist in every time zone."""
+        return _day_in_range(self.cleaned_data.get("created_to"))
 
     def clean(self) -> dict[str, Any]:
         """`created_from` after `created_to` is a 400 on `created_to`."""

@@ -89,6 +89,10 @@ class PaymentProvider:
         """What the provider says about the payment `reference` now."""
         raise NotImplementedError
 
+    def cancel_checkout(self, *, reference: str) -> None:
+        """Close an unpaid checkout so it can no longer be paid (a top-up that expired)."""
+        raise NotImplementedError
+
     def webhook_secret(self) -> str:
         """The secret the provider signs webhooks with."""
         return str(settings.PAYMENT_WEBHOOK_SECRET)
@@ -127,7 +131,7 @@ def event_parse(body: bytes) -> ProviderEvent:
             payment=payment,
             payload=payload,
         )
-    except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, InvalidOperation) as exc:
         raise ValidationError({"non_field_errors": [MALFORMED_MESSAGE]}) from exc
     if isinstance(created, bool) or not amount.is_finite():
         raise ValidationError({"non_field_errors": [MALFORMED_MESSAGE]})

@@ -74,6 +74,12 @@ class FakeProvider(PaymentProvider):
             currency=payment.currency,
         )
 
+    def cancel_checkout(self, *, reference: str) -> None:
+        """Decline the payment if it is still open (a paid one stays paid)."""
+        FakePayment.objects.filter(reference=reference, status=FakePaymentStatus.OPEN).update(
+            status=FakePaymentStatus.DECLINED, updated_at=timezone.now()
+        )
+
 
 def fake_payment_get(*, reference: str) -> FakePayment | None:
     """The fake payment behind a checkout page, if there is one."""

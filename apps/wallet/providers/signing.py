@@ -17,4 +17,5 @@ def body_sign(body: bytes, secret: str) -> str:
 
 def body_signature_valid(body: bytes, signature: str, secret: str) -> bool:
     """Whether `signature` is `body`'s signature under `secret` (constant-time compare)."""
-    return bool(secret) and hmac.compare_digest(body_sign(body, secret), signature.strip())
+    candidate = signature.strip().encode("ascii", errors="replace")  # any header: bytes
+    return bool(secret) and hmac.compare_digest(body_sign(body, secret).encode(), candidate)
