@@ -25,6 +25,7 @@ from apps.wallet.services import (
     ledger_post,
     system_account,
 )
+from apps.wallet.tasks import ledger_check_task
 from tests import api_cases as api
 from tests.factories import UserFactory
 
@@ -172,6 +173,23 @@ def test_postgres_refuses_to_change_or_delete_ledger_rows_and_unbalanced_entries
         )
     assert not LedgerTransaction.objects.filter(dedupe_key="x").exists()
     assert ledger_report().ok
+
+
+def test_the_daily_task_reports_a_broken_ledger_to_sentry(monkeypatch: Any) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(
+        "apps.wallet.reconciliation.sentry_sdk.capture_message",
+        lambda message, level: sent.append(f"{level}: {message}"),
+    )
+    user = UserFactory()
+    credit(user, "4.00")
+    assert ledger_check_task() is True
+    assert sent == []
+    wallet = wallet_of(user_id=user.pk)
+    Account.objects.filter(pk=wallet.pk).update(balance=Decimal("3.00"))
+    assert ledger_check_task() is False
+    assert len(sent) == 1
+    assert sent[0].startswith("error: ledger_check failed") and str(wallet.pk) in sent[0]
 
 
 def test_admin_reads_the_ledger_and_a_superuser_posts_a_reasoned_adjustment(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.wallet.models import FakePayment, FakePaymentStatus, LedgerTransaction, TopUp
 from apps.wallet.services import top_up_recheck, top_ups_expire
-from apps.wallet.tasks import fake_webhook_deliver
+from apps.wallet.tasks import fake_webhook_deliver, top_ups_recheck_task
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
@@ -240,3 +240,14 @@ def test_the_delivery_task_posts_the_signed_body(live_server: Any, settings: Any
     assert fake_webhook_deliver(url, f.event_body(pending).decode()) == 200
     with pytest.raises(ConnectionError):
         fake_webhook_deliver("http://127.0.0.1:9/nothing/", "{}")
+
+
+def test_beat_rechecks_only_top_ups_pending_past_the_delay(member: Any, settings: Any) -> None:
+    settings.TOP_UP_RECHECK_AFTER_SECONDS = 120
+    stale, fresh = f.top_up(member, "7.00"), f.top_up(member, "8.00")
+    TopUp.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    FakePayment.objects.update(status=FakePaymentStatus.PAID)  # both paid, webhooks lost
+    assert top_ups_recheck_task() == 1  # eager: the queued re-check ran
+    assert TopUp.objects.get(pk=stale.pk).status == "completed"
+    assert TopUp.objects.get(pk=fresh.pk).status == "pending"
+    assert f.balance(member) == Decimal("7.00")

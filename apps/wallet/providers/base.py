@@ -13,6 +13,7 @@ overrides `verify_webhook`.
 
 import json
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -71,27 +72,27 @@ class ProviderEvent:
     payload: dict[str, object]
 
 
-class PaymentProvider:
-    """The base adapter: HMAC-signed JSON webhooks; subclasses create checkouts and answer
-    re-checks."""
+class PaymentProvider(ABC):
+    """The base adapter: HMAC-signed JSON webhooks; subclasses create checkouts, answer
+    re-checks and close checkouts."""
 
     def __init__(self, *, name: str) -> None:
         """`name`: the provider's name in `PAYMENT_PROVIDERS` (and in webhook URLs)."""
         self.name = name
 
+    @abstractmethod
     def create_checkout(
         self, *, top_up_id: str, amount: Decimal, currency: str, webhook_url: str
     ) -> Checkout:
         """Open a payment of `amount` at the provider; where the user goes to pay."""
-        raise NotImplementedError
 
+    @abstractmethod
     def payment_status(self, *, reference: str) -> ProviderPayment:
         """What the provider says about the payment `reference` now."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cancel_checkout(self, *, reference: str) -> None:
         """Close an unpaid checkout so it can no longer be paid (a top-up that expired)."""
-        raise NotImplementedError
 
     def webhook_secret(self) -> str:
         """The secret the provider signs webhooks with."""
