@@ -11,12 +11,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.chat.routing import websocket_urlpatterns as chat_ws  # noqa: E402
 from apps.core.platform.ws.auth import JWTAuthMiddleware  # noqa: E402
 from apps.core.platform.ws.origin import browser_origin_validator  # noqa: E402
 from apps.core.platform.ws.routing import websocket_urlpatterns as core_ws  # noqa: E402
 
 # Feature apps append their routes (apps/<app>/routing.py) here.
-websocket_urlpatterns = [*core_ws]
+websocket_urlpatterns = [*core_ws, *chat_ws]
 
 application = ProtocolTypeRouter(
     {

@@ -13,6 +13,7 @@ api_v1 = [
     path("catalog/", include("apps.catalog.urls")),
     path("orders/", include("apps.orders.urls")),
     path("wallet/", include("apps.wallet.urls")),
+    path("chat/", include("apps.chat.urls")),
     path("", include("apps.core.api.urls")),
 ]
 

@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "apps.catalog",
     "apps.orders",
     "apps.wallet",
+    "apps.chat",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -399,6 +400,14 @@ TOP_UP_MAX_AMOUNT = Decimal(env.str("TOP_UP_MAX_AMOUNT", default="10000.00"))
 TRANSFER_DAILY_AMOUNT = Decimal(env.str("TRANSFER_DAILY_AMOUNT", default="2000.00"))
 TRANSFER_DAILY_COUNT = env.int("TRANSFER_DAILY_COUNT", default=50)
 WALLET_BALANCE_CACHE_SECONDS = env.int("WALLET_BALANCE_CACHE_SECONDS", default=300)
+
+# ---------------------------------------------------------------------------
+# Chat (apps/chat): per-socket limits and the reconnect catch-up
+# ---------------------------------------------------------------------------
+CHAT_SOCKET_MESSAGES = env.int("CHAT_SOCKET_MESSAGES", default=10)
+CHAT_SOCKET_WINDOW_SECONDS = env.float("CHAT_SOCKET_WINDOW_SECONDS", default=10.0)
+CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
+CHAT_CATCH_UP_MAX_MESSAGES = env.int("CHAT_CATCH_UP_MAX_MESSAGES", default=1000)
 
 # ---------------------------------------------------------------------------
 # CORS and security

@@ -29,7 +29,7 @@ class CachedResponseMixin(GenericAPIView):
     The cache holds the answer's content, never an envelope. The audience is the user unless
     the action is public or the view declares `cache_shared = True` (the answer depends on the
     request alone).
-    Hooks: `get_cache_timeout()`, `cache_audience()`.
+    Hooks: `get_cache_timeout()`, `get_cache_namespaces()`, `cache_audience()`.
     """
 
     cache_responses: ClassVar[bool] = False
@@ -56,10 +56,14 @@ class CachedResponseMixin(GenericAPIView):
         """Seconds an answer may be cached (override when the answer moves with the clock)."""
         return self.cache_timeout
 
+    def get_cache_namespaces(self) -> tuple[str, ...]:
+        """The namespaces whose versions key the answer (override for per-user namespaces)."""
+        return self.cache_namespaces or queryset_namespaces(self.get_queryset())
+
     def response_cache_key(self) -> str:
         """What changes the answer: path, query, audience, namespace versions."""
         request = self.request
-        namespaces = self.cache_namespaces or queryset_namespaces(self.get_queryset())
+        namespaces = self.get_cache_namespaces()
         query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
         return versioned_key(
             CACHE_KEY_PREFIX, namespaces, request.path, query, self.cache_audience()

@@ -9,6 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from apps.core.platform.ws.auth import BEARER_SUBPROTOCOL
 
 CLOSE_UNAUTHORIZED = 4401  # like HTTP 401: no valid token, or it expired while open
+CLOSE_FORBIDDEN = 4403  # like HTTP 403: authenticated, but this socket is not theirs to open
 STAFF_GROUP = "staff"  # every staff user's notification sockets
 
 
@@ -19,26 +20,39 @@ def user_group(user_id: Any) -> str:
 
 class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
     """Authenticated JSON consumer: refuses anonymous connections with 4401 before accepting,
-    and closes with 4401 when the access token expires while the socket is open."""
+    and closes with 4401 when the access token expires while the socket is open.
+
+    Hooks: `on_authenticated(user)` joins groups before the socket is accepted, or answers a
+    close code to refuse it (sent after accepting, so a browser sees the code, e.g. 4403);
+    `on_accepted()` sends what must come before any group message (a catch-up).
+    """
 
     _expiry: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        """Accept only an authenticated user; start the expiry timer."""
+        """Accept only an authenticated user the subclass admits; start the expiry timer."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        await self.on_authenticated(user)
+        refusal = await self.on_authenticated(user)
         subprotocols = self.scope.get("subprotocols") or []
         chosen = BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in subprotocols else None
         await self.accept(subprotocol=chosen)
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
         expires_at = self.scope.get("token_expires_at")
         if expires_at:
             self._expiry = asyncio.ensure_future(self._close_at(expires_at))
+        await self.on_accepted()
 
-    async def on_authenticated(self, user: Any) -> None:
-        """Hook for subclasses: join groups before the connection is accepted."""
+    async def on_authenticated(self, user: Any) -> int | None:
+        """Hook: join groups before the socket is accepted; a close code refuses it."""
+        return None
+
+    async def on_accepted(self) -> None:
+        """Hook: the first frames, sent before any group message is delivered."""
 
     async def _close_at(self, expires_at: int) -> None:
         """Close the socket when its token expires."""
@@ -57,11 +71,12 @@ class NotificationsConsumer(AppJsonWebsocketConsumer):
 
     groups_joined: tuple[str, ...] = ()
 
-    async def on_authenticated(self, user: Any) -> None:
+    async def on_authenticated(self, user: Any) -> int | None:
         """Join the user's group, and the staff group for staff."""
         self.groups_joined = (user_group(user.pk), *((STAFF_GROUP,) if user.is_staff else ()))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        return None
 
     async def disconnect(self, code: int) -> None:
         """Leave the groups."""

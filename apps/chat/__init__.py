@@ -1,0 +1,1 @@
+"""Chat: rooms, their members and messages, over REST and `/ws/chat/{room_id}/`."""
