@@ -130,3 +130,19 @@ def frozen_throttle_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     from apps.core.http.throttles import AtomicWindowThrottle
 
     monkeypatch.setattr(AtomicWindowThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))
+
+
+LIVE_SERVER_BACKLOG = 128
+
+
+@pytest.fixture
+def server(live_server: Any) -> Iterator[str]:
+    """The live server's URL, its listen backlog raised for the test.
+
+    Django's test server listens with a backlog of 10 (WSGIServer.request_queue_size): 50
+    clients connecting at the same instant overflow it and some get "connection reset by
+    peer" before any request is read. Production (daphne) listens with a far deeper queue."""
+    listener = live_server.thread.httpd.socket
+    listener.listen(LIVE_SERVER_BACKLOG)
+    yield str(live_server.url)
+    listener.listen(live_server.thread.httpd.request_queue_size)

@@ -54,6 +54,20 @@ def post_in_parallel(
         return list(pool.map(lambda _: fire(), range(parallel)))
 
 
+def post_each_in_parallel(calls: list[tuple[str, Any, dict[str, str]]]) -> list[int]:
+    """POST each `(url, payload, headers)` from its own thread, all released together; their
+    statuses, in the order of `calls`."""
+    barrier = threading.Barrier(len(calls))
+
+    def fire(call: tuple[str, Any, dict[str, str]]) -> int:
+        url, payload, headers = call
+        barrier.wait(timeout=30)
+        return send_json(url, payload, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(fire, calls))
+
+
 def post_multipart(url: str, fields: dict[str, str], file_bytes: bytes, filename: str) -> int:
     """POST a multipart form (fields, then `file`) as a browser would; returns the status."""
     boundary = f"----test{uuid.uuid4().hex}"

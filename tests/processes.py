@@ -44,14 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def celery_worker(*, env: dict[str, str] | None = None, queue: str | None = None) -> Iterator[None]:
     """A real `celery worker` process on this test's PostgreSQL database and the broker of the
     environment (its default queue, or `queue`), stopped when the block ends."""
-    db = connection.settings_dict
-    process_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        **(env or {}),
-    }
+    process_env = {**_test_database_env(), "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
     command = [
         sys.executable,
         "-m",
@@ -72,6 +65,42 @@ def celery_worker(*, env: dict[str, str] | None = None, queue: str | None = None
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        wait_for_other_db_sessions_to_close()
+
+
+def _test_database_env() -> dict[str, str]:
+    """The environment of a child process on this test's PostgreSQL database."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+
+
+@contextmanager
+def asgi_server(*, timeout: float = 30.0) -> Iterator[int]:
+    """A real daphne process serving config.asgi (HTTP and WebSockets) on this test's
+    database and the Redis of the environment; yields its port once it accepts connections."""
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(  # noqa: S603 - fixed command
+        [*command, "config.asgi:application"], cwd=ROOT, env=_test_database_env()
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
         wait_for_other_db_sessions_to_close()
 
 

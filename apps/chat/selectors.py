@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
@@ -60,7 +61,16 @@ def room_of(*, room_id: Any, user_id: UserId) -> Room:
     """One of the user's rooms (as the list shows it); 404 for a non-member or unknown id."""
     try:
         return room_list_of(user_id=user_id).get(pk=room_id)
-    except (Room.DoesNotExist, ValueError, ValidationError) as exc:
+    except (Room.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise NotFound from exc
+
+
+def room_of_member(*, room_id: Any, user_id: UserId) -> Room:
+    """The room (no extras) when the user is a member; 404 otherwise."""
+    mine = Membership.objects.filter(room=OuterRef("pk"), user_id=user_id)
+    try:
+        return Room.objects.filter(Exists(mine)).get(pk=room_id)
+    except (Room.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFound from exc
 
 
@@ -70,7 +80,7 @@ def room_is_member(*, room_id: Any, user_id: UserId) -> bool:
         return Membership.objects.filter(
             room_id=room_id, user_id=user_id, room__is_deleted=False
         ).exists()
-    except (ValueError, ValidationError):  # not a UUID
+    except (ValueError, DjangoValidationError):  # not a UUID
         return False
 
 
@@ -97,7 +107,7 @@ def message_seq_in_room(*, room_id: Any, message_id: Any, attr: str) -> int:
             .values_list("seq", flat=True)
             .first()
         )
-    except (ValueError, ValidationError):  # not a UUID
+    except (ValueError, DjangoValidationError):  # not a UUID
         seq = None
     if seq is None:
         raise ValidationError({attr: [UNKNOWN_MESSAGE_MESSAGE]}, code="invalid")

@@ -25,6 +25,7 @@ from apps.chat.selectors import (
     message_seq_in_room,
     room_list_of,
     room_of,
+    room_of_member,
 )
 from apps.chat.serializers import (
     MemberAddSerializer,
@@ -224,7 +225,9 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
     def room(self) -> Room:
         """The room of the URL, when the caller is a member (404 otherwise)."""
         if not hasattr(self, "_room"):
-            self._room = room_of(room_id=self.kwargs["room_pk"], user_id=caller(self.request).pk)
+            self._room = room_of_member(
+                room_id=self.kwargs["room_pk"], user_id=caller(self.request).pk
+            )
         return self._room
 
     def get_base_queryset(self) -> models.QuerySet[Any]:

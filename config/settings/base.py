@@ -353,6 +353,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # Choice sets whose field names collide across apps (`kind`) get names of their own.
+    "ENUM_NAME_OVERRIDES": {"ChatRoomKindEnum": "apps.chat.models.RoomKind"},
 }
 
 # ---------------------------------------------------------------------------

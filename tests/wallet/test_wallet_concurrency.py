@@ -53,7 +53,6 @@ CHAOS_USERS = 20
 CHAOS_THREADS = 50
 CHAOS_ORDERS = 40
 CHAOS_SECONDS = 6.0
-BACKLOG = 128
 
 
 @pytest.fixture(autouse=True)
@@ -72,19 +71,6 @@ def unthrottled(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AtomicWindowThrottle, "THROTTLE_RATES", rates)
     settings.TRANSFER_DAILY_COUNT = 1_000_000
     settings.TRANSFER_DAILY_AMOUNT = Decimal("100000000.00")
-
-
-@pytest.fixture
-def server(live_server: Any) -> Iterator[str]:
-    """The live server's URL, its listen backlog raised for the test.
-
-    Django's test server listens with a backlog of 10 (WSGIServer.request_queue_size): 50
-    clients connecting at the same instant overflow it and some get "connection reset by
-    peer" before any request is read. Production (daphne) listens with a far deeper queue."""
-    listener = live_server.thread.httpd.socket
-    listener.listen(BACKLOG)
-    yield str(live_server.url)
-    listener.listen(live_server.thread.httpd.request_queue_size)
 
 
 # --- HTTP helpers ---------------------------------------------------------------------------

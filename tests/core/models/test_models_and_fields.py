@@ -149,10 +149,18 @@ def test_seed_grants_the_default_roles_once(settings, tmp_path) -> None:
         ("customer", "own", True),
         ("manager", "own", True),
     }
+    chat = RolePermission.objects.filter(feature__code__startswith="chat.")
+    assert {(p.role.code, p.feature.code, p.scope, p.can_create) for p in chat} >= {
+        ("customer", "chat.rooms", "own", True),
+        ("customer", "chat.messages", "own", True),
+        ("manager", "chat.rooms", "own", True),
+        ("manager", "chat.messages", "all", True),
+    }
     others = (
         RolePermission.objects.exclude(feature__code__startswith="catalog.")
         .exclude(feature__code__startswith="orders.")
         .exclude(feature__code__startswith="wallet.")
+        .exclude(feature__code__startswith="chat.")
     )
     assert not others.filter(role__code__in=("manager", "customer")).exists()
 

@@ -1,9 +1,6 @@
 """WebSockets: JWT auth (4401 before accept), expiry, origins, notify_user, no token in logs."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,14 +9,13 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.platform.ws.consumers import CLOSE_UNAUTHORIZED
 from apps.core.platform.ws.notify import notify_user
 from config.asgi import application
 from tests.factories import UserFactory
-from tests.processes import free_port, wait_for_other_db_sessions_to_close
+from tests.processes import asgi_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[3]
@@ -125,47 +121,13 @@ def test_an_event_sent_from_this_process_reaches_a_client_of_another_server_proc
     import websockets.sync.client as ws_client
 
     user = UserFactory()
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    server = subprocess.Popen(  # noqa: S603 - fixed command
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
+    with asgi_server() as port:
         url = f"ws://127.0.0.1:{port}{PATH}?token={access(user)}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = ws_client.connect(url, open_timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        with client:
+        with ws_client.connect(url, open_timeout=5) as client:
             time.sleep(0.3)  # the consumer joins its group before accepting; be generous
             notify_user(user.pk, "ping", {"n": 1})
             frame = json.loads(client.recv(timeout=5))
             assert (frame["type"], frame["data"]) == ("ping", {"n": 1})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        wait_for_other_db_sessions_to_close()
 
 
 async def test_a_revoked_access_token_is_closed_with_4401() -> None:
