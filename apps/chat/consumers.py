@@ -1,10 +1,12 @@
 """`/ws/chat/{room_id}/`: a member's live view of a room (DESIGN.md: Chat).
 
 Members only (others are closed with 4403); `?after=<message id>` first sends what was missed,
-in order, then live frames, each message exactly once. Client frames go through the same
-services as REST. A bad frame is answered with an `error` frame and the socket stays open;
-the socket closes (4403) when its user is removed from the room and (4401) when its token
-expires.
+in order, then live frames. Every message of the room numbered after the socket's starting
+point reaches it exactly once and in order: the socket remembers the last number it sent,
+skips what it already sent, and fills a gap from the database when broadcasts from different
+server processes overtake each other. Client frames go through the same services as REST. A
+bad frame is answered with an `error` frame and the socket stays open; the socket closes
+(4403) when its user is removed from the room and (4401) when its token expires.
 """
 
 import asyncio
@@ -26,7 +28,12 @@ from apps.chat.presence import (
     presence_leave,
     presence_refresh,
 )
-from apps.chat.selectors import message_list_after, message_seq_in_room, room_is_member
+from apps.chat.selectors import (
+    message_list_after,
+    message_seq_in_room,
+    room_is_member,
+    room_seq_for_member,
+)
 from apps.chat.serializers import MessageSendSerializer, ReadSerializer
 from apps.chat.services import message_send, room_mark_read
 from apps.core.platform.context import ActorContext, set_actor_context
@@ -60,39 +67,59 @@ class ChatConsumer(AppJsonWebsocketConsumer):
 
     room_id: str
     user: Any
+    start_seq: int = 0  # the socket sends every message numbered after this one
     last_seq_sent: int = 0
     _heartbeat: asyncio.Task[None] | None = None
     _joined: bool = False
 
     async def on_authenticated(self, user: Any) -> int | None:
-        """Members join the room's group before the socket opens; others get 4403."""
+        """Members join the room's group before the socket opens; others get 4403.
+
+        The room's latest number is read before joining and membership checked again after,
+        so neither a message committed meanwhile nor a removal committed meanwhile is missed.
+        """
         self.user = user
         self.room_id = str(self.scope["url_route"]["kwargs"]["room_id"])
         self.sent_at: deque[float] = deque()
         self.typed_at = float("-inf")
-        if not await database_sync_to_async(room_is_member)(room_id=self.room_id, user_id=user.pk):
+        self.replayed: set[str] = set()
+        latest = await database_sync_to_async(room_seq_for_member)(
+            room_id=self.room_id, user_id=user.pk
+        )
+        if latest is None:
             return CLOSE_FORBIDDEN
         await self.channel_layer.group_add(events.room_group(self.room_id), self.channel_name)
         self._joined = True
+        if not await self._still_member():
+            await self._leave_group()
+            return CLOSE_FORBIDDEN
+        self.start_seq = self.last_seq_sent = latest
         return None
 
+    async def _still_member(self) -> bool:
+        """True while the user is a member of the room."""
+        return bool(
+            await database_sync_to_async(room_is_member)(room_id=self.room_id, user_id=self.user.pk)
+        )
+
     async def on_accepted(self) -> None:
-        """Count the socket as present, then send what was missed after `?after=`."""
+        """Count the socket as present, then send what was missed: after `?after=`, or what
+        was committed while the socket was joining."""
         await database_sync_to_async(presence_enter)(room_id=self.room_id, user_id=self.user.pk)
         self._heartbeat = asyncio.ensure_future(self._keep_present())
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
         if query.get("after"):
-            await self._catch_up(query["after"][0])
+            try:
+                self.start_seq = self.last_seq_sent = await database_sync_to_async(
+                    message_seq_in_room
+                )(room_id=self.room_id, message_id=query["after"][0], attr="after")
+            except ValidationError as exc:
+                await self.send_json(events.error_frame(*first_error(exc)))
+        await self._catch_up()
 
-    async def _catch_up(self, after: str) -> None:
-        """`message.new` for each message after `after`, oldest first (bounded)."""
-        try:
-            seq = await database_sync_to_async(message_seq_in_room)(
-                room_id=self.room_id, message_id=after, attr="after"
-            )
-        except ValidationError as exc:
-            await self.send_json(events.error_frame(*first_error(exc)))
-            return
+    async def _catch_up(self) -> None:
+        """`message.new` for each message after the last one sent, oldest first (bounded)."""
+        seq = self.last_seq_sent
         limit = settings.CHAT_CATCH_UP_MAX_MESSAGES
         sent = 0
         while sent < limit:
@@ -108,17 +135,35 @@ class ChatConsumer(AppJsonWebsocketConsumer):
         if await database_sync_to_async(self._missed)(seq, 1):
             detail = TOO_MANY_MISSED.format(limit=limit) + str(batch[-1].pk)
             await self.send_json(events.error_frame("too_many_missed", detail))
+            # The rest is the client's to read over REST; live frames go on from the newest.
+            latest = await database_sync_to_async(room_seq_for_member)(
+                room_id=self.room_id, user_id=self.user.pk
+            )
+            self.last_seq_sent = max(self.last_seq_sent, latest or 0)
 
     def _missed(self, after_seq: int, count: int) -> list[Message]:
         """Up to `count` messages after `after_seq`, oldest first."""
         return list(message_list_after(room_id=self.room_id, after_seq=after_seq)[:count])
 
     async def _keep_present(self) -> None:
-        """Refresh the presence count while the socket is open."""
+        """Refresh the presence count while the socket is open; close (4403) should the
+        membership be gone without its removal reaching this socket."""
         while True:
             await asyncio.sleep(PRESENCE_REFRESH_SECONDS)
+            if not await self._still_member():
+                await self._leave_group()
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
             await database_sync_to_async(presence_refresh)(
                 room_id=self.room_id, user_id=self.user.pk
+            )
+
+    async def _leave_group(self) -> None:
+        """Stop receiving the room's frames."""
+        if self._joined:
+            self._joined = False
+            await self.channel_layer.group_discard(
+                events.room_group(self.room_id), self.channel_name
             )
 
     async def disconnect(self, code: int) -> None:
@@ -126,12 +171,8 @@ class ChatConsumer(AppJsonWebsocketConsumer):
         await super().disconnect(code)
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-        if self._joined:
-            self._joined = False
-            await self.channel_layer.group_discard(
-                events.room_group(self.room_id), self.channel_name
-            )
             await database_sync_to_async(presence_leave)(room_id=self.room_id, user_id=self.user.pk)
+        await self._leave_group()
 
     # Client → server -------------------------------------------------------------------
 
@@ -160,6 +201,7 @@ class ChatConsumer(AppJsonWebsocketConsumer):
         try:
             await handler(content)
         except NotFound:  # no longer a member
+            await self._leave_group()
             await self.close(code=CLOSE_FORBIDDEN)
         except APIException as exc:
             await self.send_json(events.error_frame(*first_error(exc)))
@@ -189,7 +231,10 @@ class ChatConsumer(AppJsonWebsocketConsumer):
             body=data["body"],
             client_id=data["client_id"],
         )
-        if not created:  # a resend: only this socket needs the answer again
+        # A resend of a message from before this socket's start: it reaches this socket once,
+        # here (later ones come through the room's group, or came through the catch-up).
+        if not created and message.seq <= self.start_seq and str(message.pk) not in self.replayed:
+            self.replayed.add(str(message.pk))
             await self.send_json(events.message_new_frame(message))
 
     async def _typing(self, content: dict[str, Any]) -> None:
@@ -240,13 +285,26 @@ class ChatConsumer(AppJsonWebsocketConsumer):
     # Server → client (channel-layer messages) ------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        """A frame for the room; a message already sent by the catch-up is not sent again."""
+        """A frame for the room. A message already sent is not sent again; one that overtook
+        earlier ones (broadcast by another process) comes after them, read from the database:
+        its number committed after theirs, so they are there."""
         seq = int(event.get("seq") or 0)
         if seq:
             if seq <= self.last_seq_sent:
                 return
+            if seq > self.last_seq_sent + 1:
+                gap = await database_sync_to_async(self._between)(self.last_seq_sent, seq)
+                for message in gap:
+                    await self.send_json(events.message_new_frame(message))
             self.last_seq_sent = seq
         await self.send_json(event["frame"])
+
+    def _between(self, after_seq: int, before_seq: int) -> list[Message]:
+        """The messages numbered strictly between the two, oldest first."""
+        between = message_list_after(
+            room_id=self.room_id, after_seq=after_seq, before_seq=before_seq
+        )
+        return list(between[: settings.CHAT_CATCH_UP_MAX_MESSAGES])
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         """Someone else is typing."""
@@ -256,4 +314,5 @@ class ChatConsumer(AppJsonWebsocketConsumer):
     async def chat_member_removed(self, event: dict[str, Any]) -> None:
         """This socket's user was removed from the room: close with 4403."""
         if event["user_id"] == str(self.user.pk):
+            await self._leave_group()  # nothing more reaches it, even before the close completes
             await self.close(code=CLOSE_FORBIDDEN)

@@ -19,7 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from apps.chat.models import Message
-from apps.chat.serializers import MessageSerializer
+from apps.chat.serializers import ChatUnreadEventSerializer, MessageSerializer
 
 MESSAGE_NEW = "message.new"
 MESSAGE_UPDATED = "message.updated"
@@ -76,18 +76,13 @@ def error_frame(code: str, detail: str) -> dict[str, Any]:
 
 
 def unread_data(room_id: uuid.UUID | str, unread_count: int) -> dict[str, Any]:
-    """The data of `chat.unread`."""
-    return {"room_id": str(room_id), "unread_count": unread_count}
+    """The data of `chat.unread` (its shape: ChatUnreadEventSerializer)."""
+    return dict(ChatUnreadEventSerializer({"room_id": room_id, "unread_count": unread_count}).data)
 
 
 def room_broadcast(room_id: uuid.UUID | str, frame: dict[str, Any], *, seq: int = 0) -> None:
     """Send `frame` to every open socket of the room, in every server process."""
     _group_send(room_id, {"type": LAYER_FRAME, "frame": frame, "seq": seq})
-
-
-def room_typing_broadcast(room_id: uuid.UUID | str, frame: dict[str, Any], sender: str) -> None:
-    """Send a typing frame to the room's sockets except the channel `sender`."""
-    _group_send(room_id, {"type": LAYER_TYPING, "frame": frame, "sender": sender})
 
 
 def room_member_removed_broadcast(room_id: uuid.UUID | str, user_id: uuid.UUID | str) -> None:

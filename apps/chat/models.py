@@ -7,6 +7,8 @@ which is what makes `?after=` catch-up exact (a message committed later never ha
 number) and unread counts a comparison with `Membership.last_read_seq`.
 """
 
+import uuid
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -18,6 +20,17 @@ LIVE = models.Q(is_deleted=False)
 BODY_MAX_LENGTH = 4000
 CLIENT_ID_MAX_LENGTH = 64
 ROOM_NAME_MAX_LENGTH = 120
+
+
+ATTACHMENT_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"})
+
+
+def attachment_path(message: "Message", filename: str) -> str:
+    """`chat/<room>/<random>/file<.ext>`: unguessable, and never the client's name or an
+    extension outside the allowed types (a sniffed PNG named `x.html` is stored as `file`)."""
+    extension = PurePosixPath(filename).suffix.lower()
+    suffix = extension if extension in ATTACHMENT_EXTENSIONS else ""
+    return f"chat/{message.room_id}/{uuid.uuid4().hex}/file{suffix}"
 
 
 class RoomKind(models.TextChoices):
@@ -130,7 +143,7 @@ class Message(BaseModel):
     seq = models.PositiveBigIntegerField(editable=False)
     body = models.CharField(max_length=BODY_MAX_LENGTH)
     client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, blank=True, default="")
-    attachment = models.FileField(upload_to="chat/", max_length=255, blank=True)
+    attachment = models.FileField(upload_to=attachment_path, max_length=255, blank=True)
 
     class Meta(BaseModel.Meta):
         ordering: ClassVar[list[str]] = ["room", "seq"]

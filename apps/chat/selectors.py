@@ -114,9 +114,34 @@ def message_seq_in_room(*, room_id: Any, message_id: Any, attr: str) -> int:
     return int(seq)
 
 
-def message_list_after(*, room_id: Any, after_seq: int) -> models.QuerySet[Message]:
-    """The room's messages numbered after `after_seq`, oldest first (catch-up)."""
-    return message_list().filter(room_id=room_id, seq__gt=after_seq).order_by("seq")
+def message_list_attachable(user: Any) -> models.QuerySet[Message]:
+    """The messages `user` may put an attachment on: their own, in rooms they are still in."""
+    still_in = Membership.objects.filter(room=OuterRef("room"), user=user)
+    return Message.objects.filter(Exists(still_in), sender=user)
+
+
+def room_seq_for_member(*, room_id: Any, user_id: UserId) -> int | None:
+    """The room's latest message number when the user is a member of it, else None."""
+    try:
+        seq = (
+            Membership.objects.filter(room_id=room_id, user_id=user_id, room__is_deleted=False)
+            .values_list("room__last_seq", flat=True)
+            .first()
+        )
+    except (ValueError, DjangoValidationError):  # not a UUID
+        return None
+    return None if seq is None else int(seq)
+
+
+def message_list_after(
+    *, room_id: Any, after_seq: int, before_seq: int | None = None
+) -> models.QuerySet[Message]:
+    """The room's messages numbered after `after_seq` (and before `before_seq`), oldest first
+    (catch-up)."""
+    messages = message_list().filter(room_id=room_id, seq__gt=after_seq)
+    if before_seq is not None:
+        messages = messages.filter(seq__lt=before_seq)
+    return messages.order_by("seq")
 
 
 def room_unread_counts(*, room_id: Any, user_ids: list[Any]) -> dict[uuid.UUID, int]:

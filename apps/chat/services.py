@@ -5,6 +5,9 @@ room, `chat.unread` to members without the room open, read receipts, a removed m
 sockets closing) is sent only after it commits, so a rolled-back write is never announced.
 A member's rooms list is cached per user (apps.chat.selectors.inbox_namespace): every core
 write of a room, membership or message bumps it (apps.chat.signals), a read marker here.
+Sends, removals and deletes of one room take the room's row lock first, so they serialize:
+a member removed before a send commits cannot send into the room, and numbers follow commit
+order.
 """
 
 import uuid
@@ -29,9 +32,14 @@ from apps.chat.selectors import (
     room_unread_counts,
     users_active_by_ids,
 )
-from apps.core.platform.cache import namespace_bump
+from apps.core.platform.cache import namespace_bump, namespaces_bump
 from apps.core.platform.ws.notify import notify_user
-from apps.core.records.services import Actor, object_create, object_soft_delete
+from apps.core.records.services import (
+    Actor,
+    object_bulk_create,
+    object_create,
+    object_soft_delete,
+)
 
 UserId = uuid.UUID | str
 NOT_YOURSELF_MESSAGE = "You cannot start a direct room with yourself."
@@ -49,6 +57,43 @@ def direct_key(a: UserId, b: UserId) -> str:
     """The pair key of a direct room: the same whoever starts it."""
     low, high = sorted((str(a), str(b)))
     return f"{low}:{high}"
+
+
+def inboxes_bump(*, room_ids: Iterable[Any], user_ids: Iterable[UserId] = ()) -> None:
+    """The rooms lists of every member of these rooms (and of `user_ids`) are stale: one query
+    and one cache round trip, now and after commit, whatever the number of members."""
+    members = Membership.objects.filter(room_id__in=list(room_ids)).values_list(
+        "user_id", flat=True
+    )
+    namespaces_bump(inbox_namespace(user_id) for user_id in {*members, *user_ids})
+
+
+def room_last_message_refresh(*, room_id: UserId) -> None:
+    """Point the room at its newest live message (after a delete, restore or purge)."""
+    Room.all_objects.filter(pk=room_id).update(last_message=message_live_latest(room_id=room_id))
+
+
+def message_deleted_announce(message: Message) -> None:
+    """After commit: `message.deleted` to the room's sockets."""
+    transaction.on_commit(
+        lambda: events.room_broadcast(message.room_id, events.message_deleted_frame(message.pk)),
+        robust=True,
+    )
+
+
+def message_changed_announce(message: Message) -> None:
+    """After commit: `message.updated` (restored, or an attachment stored) to the room's
+    sockets."""
+    transaction.on_commit(
+        lambda: events.room_broadcast(message.room_id, events.message_updated_frame(message)),
+        robust=True,
+    )
+
+
+def _room_lock(room_id: UserId) -> int:
+    """Take the room's row lock until commit (a write that changes nothing); 1 when the live
+    room exists, else 0."""
+    return Room.objects.filter(pk=room_id).update(last_seq=F("last_seq"))
 
 
 def _users_require(ids: Iterable[Any], *, attr: str) -> dict[str, Any]:
@@ -86,8 +131,14 @@ def room_create_direct(*, creator: Any, other_id: UserId) -> tuple[Room, bool]:
                 model=Room,
                 data={"kind": RoomKind.DIRECT, "direct_key": key, "created_by": creator},
             )
-            _membership_create(room=room, user=creator, role=MemberRole.OWNER)
-            _membership_create(room=room, user=other, role=MemberRole.MEMBER)
+            # Nobody owns a direct room: each deletes only their own messages.
+            object_bulk_create(
+                model=Membership,
+                items=[
+                    {"room": room, "user": creator, "role": MemberRole.MEMBER},
+                    {"room": room, "user": other, "role": MemberRole.MEMBER},
+                ],
+            )
     except IntegrityError:
         winner = direct_room_of_pair(key=key)
         if winner is None:  # not the pair key that failed
@@ -103,14 +154,21 @@ def room_create_group(*, creator: Any, name: str, member_ids: Iterable[UserId]) 
         room = object_create(
             model=Room, data={"kind": RoomKind.GROUP, "name": name, "created_by": creator}
         )
-        _membership_create(room=room, user=creator, role=MemberRole.OWNER)
-        for user in others.values():
-            _membership_create(room=room, user=user, role=MemberRole.MEMBER)
+        object_bulk_create(
+            model=Membership,
+            items=[
+                {"room": room, "user": creator, "role": MemberRole.OWNER},
+                *(
+                    {"room": room, "user": user, "role": MemberRole.MEMBER}
+                    for user in others.values()
+                ),
+            ],
+        )
     return room
 
 
 def _owned_group(*, room: Room, by: Any) -> None:
-    """409 for a direct room, 403 unless `by` owns the room."""
+    """400 on `user` for a direct room, 403 unless `by` owns the group."""
     if room.kind != RoomKind.GROUP:
         raise ValidationError({"user": [NOT_A_GROUP_MESSAGE]}, code="invalid")
     mine = membership_of(room_id=room.pk, user_id=by.pk)
@@ -146,6 +204,7 @@ def room_member_remove(*, room: Room, user_id: UserId, by: Any) -> None:
     if membership.role == MemberRole.OWNER and len(room_member_ids(room_id=room.pk)) > 1:
         raise ValidationError({"user": [LAST_OWNER_MESSAGE]}, code="invalid")
     with transaction.atomic():
+        _room_lock(room.pk)  # a send racing the removal commits before it, or fails with 404
         object_soft_delete(instance=membership, actor=by)
         transaction.on_commit(
             lambda: events.room_member_removed_broadcast(room.pk, user_id), robust=True
@@ -187,6 +246,8 @@ def message_send(
             )
             if not bumped:
                 raise NotFound
+            if membership_of(room_id=room_id, user_id=sender.pk) is None:
+                raise NotFound  # removed while we waited for the lock
             replay = _client_id_replay(room_id=room_id, sender=sender, client_id=client_id)
             if replay is not None:  # a parallel resend committed while we waited for the lock
                 transaction.set_rollback(True)
@@ -206,8 +267,7 @@ def message_send(
             Membership.objects.filter(room_id=room_id, user=sender, last_read_seq__lt=seq).update(
                 last_read_seq=seq, last_read_at=now
             )
-            members = room_member_ids(room_id=room_id)
-            transaction.on_commit(lambda: _message_announce(message, members), robust=True)
+            transaction.on_commit(lambda: _message_announce(message), robust=True)
     except IntegrityError:  # the same client_id committed in another room meanwhile
         replay = _client_id_replay(room_id=room_id, sender=sender, client_id=client_id)
         if replay is None:
@@ -216,10 +276,11 @@ def message_send(
     return message, True
 
 
-def _message_announce(message: Message, members: list[uuid.UUID]) -> None:
+def _message_announce(message: Message) -> None:
     """After commit: the message to the room's sockets, `chat.unread` to the other members
     who do not have the room open."""
     events.room_broadcast(message.room_id, events.message_new_frame(message), seq=message.seq)
+    members = room_member_ids(room_id=message.room_id)
     others = [user_id for user_id in members if user_id != message.sender_id]
     present = present_user_ids(room_id=message.room_id, user_ids=others)
     away = [user_id for user_id in others if user_id not in present]
@@ -235,9 +296,9 @@ def unread_notify(*, room_id: UserId, user_ids: list[uuid.UUID]) -> None:
 
 
 def message_delete(*, message: Message, actor: Actor, moderator: bool) -> None:
-    """Soft delete a message: by its sender, the room's owner, or a moderator (`moderator`:
-    the caller's scope on messages is `all`). Every member's unread count and the room's last
-    message follow; the room's sockets get `message.deleted`."""
+    """Soft delete a message: by its sender, the owner of its group, or a moderator
+    (`moderator`: the caller's scope on messages is `all`). The room's last message, every
+    member's unread count and the room's sockets follow (apps.chat.signals)."""
     actor_id = actor.pk if actor is not None else None
     is_sender = actor_id is not None and str(message.sender_id) == str(actor_id)
     owner = actor_id is not None and (
@@ -247,24 +308,8 @@ def message_delete(*, message: Message, actor: Actor, moderator: bool) -> None:
     if not (is_sender or owner or moderator):
         raise PermissionDenied(DELETE_FORBIDDEN_MESSAGE)
     with transaction.atomic():
+        _room_lock(message.room_id)
         object_soft_delete(instance=message, actor=actor)
-        Room.objects.filter(pk=message.room_id, last_message=message).update(
-            last_message=message_live_latest(room_id=message.room_id)
-        )
-        transaction.on_commit(
-            lambda: events.room_broadcast(
-                message.room_id, events.message_deleted_frame(message.pk)
-            ),
-            robust=True,
-        )
-
-
-def message_attachment_announce(message: Message) -> None:
-    """After the commit that stored an attachment: `message.updated` to the room's sockets."""
-    transaction.on_commit(
-        lambda: events.room_broadcast(message.room_id, events.message_updated_frame(message)),
-        robust=True,
-    )
 
 
 def room_mark_read(*, room_id: UserId, user: Any, message_id: UserId) -> int:

@@ -21,6 +21,7 @@ from apps.chat.selectors import (
     inbox_namespace,
     message_list,
     message_list_after,
+    message_list_attachable,
     message_list_of,
     message_seq_in_room,
     room_list_of,
@@ -50,6 +51,7 @@ from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
+from apps.core.idempotency.flow import REPLAY_HEADER
 from apps.core.models import PermissionScope
 from apps.core.uploads.sniffing import IMAGE_TYPES
 
@@ -257,11 +259,11 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
     @extend_schema(
         tags=TAGS,
         request=MessageSendSerializer,
-        responses={200: MessageSerializer, 201: MessageSerializer, 404: ErrorEnvelopeSerializer},
+        responses={201: MessageSerializer, 404: ErrorEnvelopeSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send a message (201); a resend with a `client_id` you already used answers the
-        first message (200) and stores nothing."""
+        first message (201 with `Idempotent-Replayed: true`) and stores nothing."""
         serializer = MessageSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message, created = message_send(
@@ -270,8 +272,10 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
             body=serializer.validated_data["body"],
             client_id=serializer.validated_data["client_id"],
         )
-        status = http_status.HTTP_201_CREATED if created else http_status.HTTP_200_OK
-        return AppResponse(MessageSerializer(message).data, status=status)
+        headers = {} if created else {REPLAY_HEADER: "true"}  # as an Idempotency-Key replay
+        return AppResponse(
+            MessageSerializer(message).data, status=http_status.HTTP_201_CREATED, headers=headers
+        )
 
     @extend_schema(
         tags=TAGS, responses={200: None, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer}
@@ -293,4 +297,6 @@ MessageAttachmentUploadAPIView = get_upload_api_view(
     allowed_types=ATTACHMENT_TYPES,
     feature=MESSAGES_FEATURE,
     owner_field="sender",
+    presign_max_size_mb=ATTACHMENT_MAX_MB,
+    reachable=message_list_attachable,
 )

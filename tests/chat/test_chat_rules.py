@@ -219,10 +219,9 @@ def test_a_resend_with_the_same_client_id_answers_the_first_message_and_stores_n
         client.post(messages_url(room), {"body": "hi", "client_id": "abc"}), 201
     )["data"]
     assert first["client_id"] == "abc"
-    again = assert_envelope(
-        client.post(messages_url(room), {"body": "hi", "client_id": "abc"}), 200
-    )
-    assert again["data"] == first
+    resend = client.post(messages_url(room), {"body": "hi", "client_id": "abc"})
+    assert resend["Idempotent-Replayed"] == "true"
+    assert assert_envelope(resend, 201)["data"] == first
     assert Message.objects.count() == 1
     other_room = f.direct(alice)
     elsewhere = client.post(messages_url(other_room), {"body": "hi", "client_id": "abc"})
@@ -262,6 +261,8 @@ def test_a_non_member_gets_404_on_every_room_url() -> None:
     for response in (
         client.get(api.api_url("chat-room-detail", pk=room.pk)),
         client.get(messages_url(room)),
+        client.get(messages_url(room), {"after": str(sent.pk)}),
+        client.get(api.api_url("chat-message-detail", room_pk=room.pk, pk=sent.pk)),
         client.post(messages_url(room), {"body": "hi"}),
         client.delete(api.api_url("chat-message-detail", room_pk=room.pk, pk=sent.pk)),
         client.post(read_url(room), {"message_id": str(sent.pk)}),
@@ -312,8 +313,53 @@ def test_members_of_a_direct_room_never_change() -> None:
 def test_the_owner_cannot_leave_a_group_with_members() -> None:
     owner, member = f.chatter(), f.chatter()
     room = f.group(owner, member)
-    with pytest.raises(Exception, match="owner cannot leave"):
-        room_member_remove(room=room, user_id=owner.pk, by=owner)
+    leave = api.api_url("chat-room-member", pk=room.pk, user_id=owner.pk)
+    body = assert_error(api.client_for(owner).delete(leave), 400, "invalid", "user")
+    assert "owner cannot leave" in body["errors"][0]["detail"]
+    assert room.memberships.count() == 2
+    room_member_remove(room=room, user_id=member.pk, by=owner)
+    assert_envelope(api.client_for(owner).delete(leave), 200)
+
+
+def test_in_a_direct_room_each_deletes_only_their_own_messages() -> None:
+    alice, bob = f.chatter(), f.chatter()
+    room = f.direct(alice, bob)  # alice started it: she owns nothing
+    theirs = f.message(room, bob, "mine")
+    url = api.api_url("chat-message-detail", room_pk=room.pk, pk=theirs.pk)
+    assert_error(api.client_for(alice).delete(url), 403, "permission_denied")
+    assert_envelope(api.client_for(bob).delete(url), 200)
+
+
+def test_deletes_and_restores_from_the_admin_and_the_trash_keep_the_room_in_step() -> None:
+    from apps.core.records.services import object_restore, object_soft_delete
+
+    alice, bob = f.chatter(), f.chatter()
+    room = f.direct(alice, bob)
+    older, newest = f.message(room, alice, "one"), f.message(room, alice, "two")
+    assert rooms_of(bob)[0]["last_message"]["body"] == "two"
+    object_soft_delete(instance=newest, actor=UserFactory(is_staff=True))  # the admin's way
+    listed = rooms_of(bob)[0]
+    assert (listed["last_message"]["id"], listed["unread_count"]) == (str(older.pk), 1)
+    object_restore(instance=newest)  # the trash's way
+    listed = rooms_of(bob)[0]
+    assert (listed["last_message"]["body"], listed["unread_count"]) == ("two", 2)
+
+
+def test_the_rooms_list_cache_follows_member_changes_and_room_deletes() -> None:
+    from apps.core.records.services import object_soft_delete
+
+    owner, member, newcomer = f.chatter(), f.chatter(), f.chatter()
+    room = f.group(owner, member)
+    client = api.client_for(member)
+    assert len(client.get(rooms_url()).json()["data"][0]["members"]) == 2
+    assert client.get(rooms_url())["X-Cache"] == "hit"
+    api.client_for(owner).post(
+        api.api_url("chat-room-members", pk=room.pk), {"user": str(newcomer.pk)}
+    )
+    assert len(client.get(rooms_url()).json()["data"][0]["members"]) == 3
+    assert rooms_of(newcomer)[0]["id"] == str(room.pk)
+    object_soft_delete(instance=room, actor=owner)
+    assert rooms_of(member) == []
 
 
 # --- attachments ------------------------------------------------------------------------------
@@ -338,3 +384,44 @@ def test_an_attachment_is_sniffed_and_limited_to_images_and_pdf_of_10_mb() -> No
     assert_error(
         api.client_for(other).post(url, {"file": pdf}, format="multipart"), 404, "not_found"
     )
+    stored = Message.objects.get(pk=sent.pk).attachment.name
+    assert stored.startswith(f"chat/{room.pk}/") and stored.endswith("/file.pdf")
+
+
+def test_only_a_sender_still_in_the_room_attaches_whatever_their_scope() -> None:
+    owner, member = f.chatter(), f.chatter()
+    room = f.group(owner, member)
+    sent = f.message(room, member)
+    url = api.api_url("chat-message-attachment", pk=sent.pk)
+    moderator = f.chatter()
+    api.grant(moderator, f.MESSAGES, scope="all")
+    for caller in (moderator, owner):
+        pdf = SimpleUploadedFile("doc.pdf", b"%PDF-1.4\n" + bytes(64))
+        response = api.client_for(caller).post(url, {"file": pdf}, format="multipart")
+        assert_error(response, 404, "not_found")
+    room_member_remove(room=room, user_id=member.pk, by=owner)
+    pdf = SimpleUploadedFile("doc.pdf", b"%PDF-1.4\n" + bytes(64))
+    response = api.client_for(member).post(url, {"file": pdf}, format="multipart")
+    assert_error(response, 404, "not_found")
+    assert not Message.objects.get(pk=sent.pk).attachment
+
+
+def test_a_presigned_attachment_is_limited_to_10_mb_and_to_members() -> None:
+    alice = f.chatter()
+    room = f.direct(alice)
+    sent = f.message(room, alice)
+    presign = api.api_url("upload-presign")
+    payload = {
+        "target": "chat.message.attachment",
+        "object_id": str(sent.pk),
+        "filename": "big.pdf",
+        "content_type": "application/pdf",
+        "size": 10 * 1024 * 1024 + 1,
+    }
+    client = api.client_for(alice)
+    assert_error(client.post(presign, payload, format="json"), 413, "file_too_large")
+    assert_envelope(client.post(presign, {**payload, "size": 1024}, format="json"), 200)
+    moderator = f.chatter()
+    api.grant(moderator, f.MESSAGES, scope="all")
+    response = api.client_for(moderator).post(presign, {**payload, "size": 1024}, format="json")
+    assert_error(response, 404, "not_found")

@@ -37,6 +37,14 @@ async def open_socket(room: Any, user: Any, *, after: Any = None, **kwargs: Any)
     return socket
 
 
+async def settled(socket: Any) -> None:
+    """Wait until the socket has finished opening (its catch-up sent): frames are handled in
+    order, so the answer to an unknown frame comes after it."""
+    await socket.send_json_to({"type": "sync"})
+    answer = await socket.receive_json_from(timeout=3)
+    assert (answer["type"], answer["code"]) == ("error", "invalid")
+
+
 async def notifications(user: Any) -> Any:
     """A connected `/ws/notifications/` socket of `user`."""
     socket = WebsocketCommunicator(application, f"/ws/notifications/?token={token(user)}")
@@ -107,13 +115,20 @@ async def test_a_message_sent_on_the_socket_is_stored_and_reaches_every_member_s
     stored = await db(lambda: list(Message.objects.filter(room=room).values_list("body", "seq")))()
     assert stored == [("hi bob", 1)]
 
-    # The same client_id again: stored once; only the sender's socket hears the answer again.
+    # The same client_id again: stored once, and no socket gets the message a second time.
     await alice_ws.send_json_to({"type": "message.send", "body": "hi bob", "client_id": "c-1"})
-    again = await alice_ws.receive_json_from(timeout=3)
-    assert again["message"]["id"] == message["id"]
-    assert await bob_phone.receive_nothing(timeout=0.2)
-    assert await db(Message.objects.filter(room=room).count)() == 1
     for socket in (alice_ws, bob_phone, bob_laptop):
+        assert await socket.receive_nothing(timeout=0.2)
+    assert await db(Message.objects.filter(room=room).count)() == 1
+    await alice_ws.disconnect()
+    # A retry from a new socket that never saw it gets it there, once.
+    retry = await open_socket(room, alice)
+    for _ in range(2):
+        await retry.send_json_to({"type": "message.send", "body": "hi bob", "client_id": "c-1"})
+    assert (await retry.receive_json_from(timeout=3))["message"]["id"] == message["id"]
+    assert await retry.receive_nothing(timeout=0.2)
+    assert await db(Message.objects.filter(room=room).count)() == 1
+    for socket in (retry, bob_phone, bob_laptop):
         await socket.disconnect()
 
 
@@ -243,12 +258,57 @@ async def test_a_malformed_frame_gets_an_error_frame_and_the_socket_keeps_workin
     await socket.disconnect()
 
 
-async def test_a_removed_member_is_closed_with_4403(pair: Any) -> None:
+async def test_a_removed_member_is_closed_with_4403_and_hears_nothing_more(pair: Any) -> None:
     alice, bob, _ = pair
     room = await db(f.group)(alice, bob)
     bob_ws = await open_socket(room, bob)
     await db(room_member_remove)(room=room, user_id=bob.pk, by=alice)
     await closes_with(bob_ws, CLOSE_FORBIDDEN)
+    await db(f.message)(room, alice, "after you left")
+    assert await bob_ws.receive_nothing(timeout=0.3)
+    again = WebsocketCommunicator(application, f"/ws/chat/{room.pk}/?token={token(bob)}")
+    assert (await again.connect())[0]
+    await closes_with(again, CLOSE_FORBIDDEN)
+
+
+async def test_messages_overtaken_by_a_later_one_still_arrive_once_and_in_order(
+    pair: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Broadcasts from two server processes may arrive out of order (seq 2 before seq 1):
+    the socket sends 1 (read from the database) then 2, and skips 1 when it comes late."""
+    from channels.layers import get_channel_layer
+
+    from apps.chat import events
+
+    alice, bob, room = pair
+    bob_ws = await open_socket(room, bob)
+    await settled(bob_ws)
+    monkeypatch.setattr(events, "room_broadcast", lambda *args, **kwargs: None)
+    first = await db(f.message)(room, alice, "first")
+    second = await db(f.message)(room, alice, "second")
+    assert await bob_ws.receive_nothing(timeout=0.2)  # nothing announced yet
+    layer = get_channel_layer()
+    for late in (second, first, second):
+        await layer.group_send(
+            events.room_group(room.pk),
+            {"type": events.LAYER_FRAME, "frame": events.message_new_frame(late), "seq": late.seq},
+        )
+    received = await frames(bob_ws, 2)
+    assert [frame["message"]["body"] for frame in received] == ["first", "second"]
+    assert await bob_ws.receive_nothing(timeout=0.3)
+    await bob_ws.disconnect()
+
+
+async def test_a_socket_without_after_gets_every_message_committed_from_its_start(
+    pair: Any,
+) -> None:
+    alice, bob, room = pair
+    await db(f.message)(room, alice, "before")
+    bob_ws = await open_socket(room, bob)
+    await db(f.message)(room, alice, "after")
+    assert (await bob_ws.receive_json_from(timeout=3))["message"]["body"] == "after"
+    assert await bob_ws.receive_nothing(timeout=0.2)
+    await bob_ws.disconnect()
 
 
 async def test_the_socket_closes_when_the_token_expires(pair: Any) -> None:

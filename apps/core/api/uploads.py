@@ -4,6 +4,7 @@ The views only speak HTTP (size-limited multipart parsing, serializers, the enve
 rules live in apps.core.uploads.services.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -85,13 +86,15 @@ def get_upload_api_view(
     feature: str | None = None,
     owner_field: str | None = None,
     presign_max_size_mb: float = 100,
+    reachable: Callable[[Any], models.QuerySet[Any]] | None = None,
 ) -> type[AppAPIView]:
     """A complete view for `POST <object>/<field>/` (multipart `file`) on `model.field_name`.
 
     Auth, the model feature's `update` permission (scope `own` by `owner_field`), the envelope,
     the audit row and the OpenAPI schema come with it. The type is sniffed from the content;
     a file over `max_size_mb` gets 413 without being read whole. The field is also registered
-    for the pre-signed flow (up to `presign_max_size_mb`).
+    for the pre-signed flow (up to `presign_max_size_mb`). `reachable(user)` narrows the rows
+    a user may attach to before RBAC does (default: every row of the model).
     """
     target = upload_target_register(
         model=model,
@@ -101,6 +104,7 @@ def get_upload_api_view(
         feature=feature,
         owner_field=owner_field,
         presign_max_size_mb=presign_max_size_mb,
+        reachable=reachable,
     )
 
     class UploadAPIView(FeatureScopeMixin, AppAPIView):
@@ -131,7 +135,7 @@ def get_upload_api_view(
             if declared > target.max_bytes + MULTIPART_OVERHEAD_BYTES:
                 raise file_too_large(target.max_bytes)
             instance = get_object_or_404(
-                self.scope_queryset(model._default_manager.all()), pk=kwargs["pk"]
+                self.scope_queryset(target.base_queryset(request.user)), pk=kwargs["pk"]
             )
             file = _read_file(request, target.max_bytes, FileUploadSerializer)
             attached = upload_attach(target=target, instance=instance, file=file)

@@ -49,6 +49,23 @@ def namespace_bump(namespace: str) -> None:
     transaction.on_commit(lambda: _bump(namespace))
 
 
+def _bump_many(namespaces: list[str]) -> None:
+    """Give each namespace a new version in one cache round trip (a fresh nanosecond stamp:
+    versions only need to differ from every earlier one, not to count)."""
+    stamp = time.time_ns()
+    cache.set_many({f"{NAMESPACE_PREFIX}{ns}": stamp for ns in namespaces}, timeout=None)
+
+
+def namespaces_bump(namespaces: Iterable[str]) -> None:
+    """`namespace_bump` for many namespaces at once (one round trip now, one after commit):
+    for fan-out writes such as a chat message reaching every member's rooms list."""
+    unique = sorted(set(namespaces))
+    if not unique:
+        return
+    _bump_many(unique)
+    transaction.on_commit(lambda: _bump_many(unique))
+
+
 def queryset_namespaces(queryset: Any) -> tuple[str, ...]:
     """The queryset's model and every model it selects or prefetches (their changes change
     the answer too)."""
@@ -132,5 +149,6 @@ __all__ = [
     "cached_value_invalidate",
     "namespace_bump",
     "namespace_version",
+    "namespaces_bump",
     "versioned_key",
 ]

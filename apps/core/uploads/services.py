@@ -148,7 +148,7 @@ def upload_complete(*, upload_token: str, user: Grantee) -> AttachedFile:
 def _reachable(target: UploadTarget, user: Grantee, object_id: uuid.UUID | str) -> models.Model:
     """The target object when the user may update it (404 when out of scope, 403 without)."""
     queryset = queryset_for_flag(
-        target.model._default_manager.all(),
+        target.base_queryset(user),
         user=user,
         feature=target.feature,
         flag="update",

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,15 @@ class UploadTarget:
     max_bytes: int
     presign_max_bytes: int
     allowed_types: tuple[str, ...]
+    # The rows a user may attach to before RBAC narrows them (None: every row of the model),
+    # e.g. chat messages of rooms the user is still in.
+    reachable: Callable[[Any], models.QuerySet[Any]] | None = None
+
+    def base_queryset(self, user: Any) -> models.QuerySet[Any]:
+        """The rows `user` may reach before the feature's scope narrows them."""
+        if self.reachable is not None:
+            return self.reachable(user)
+        return self.model._default_manager.all()
 
     @property
     def label(self) -> str:
@@ -49,6 +59,7 @@ def upload_target_register(
     feature: str | None,
     owner_field: str | None,
     presign_max_size_mb: float,
+    reachable: Callable[[Any], models.QuerySet[Any]] | None = None,
 ) -> UploadTarget:
     """Make `model.field_name` a target of the pre-signed flow (the feature defaults to the
     model's `app_label.model_name`); ImproperlyConfigured when the field is too short."""
@@ -67,6 +78,7 @@ def upload_target_register(
         max_bytes=int(max_size_mb * MB),
         presign_max_bytes=int(presign_max_size_mb * MB),
         allowed_types=tuple(allowed_types),
+        reachable=reachable,
     )
     UPLOAD_TARGETS[target.label] = target
     return target
