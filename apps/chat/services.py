@@ -33,7 +33,7 @@ from apps.chat.selectors import (
     users_active_by_ids,
 )
 from apps.core.platform.cache import namespace_bump, namespaces_bump
-from apps.core.platform.ws.notify import notify_user
+from apps.core.platform.ws.notify import notify_user, notify_users
 from apps.core.records.services import (
     Actor,
     object_bulk_create,
@@ -291,8 +291,11 @@ def unread_notify(*, room_id: UserId, user_ids: list[uuid.UUID]) -> None:
     """`chat.unread` with each user's count in the room to their notification sockets."""
     if not user_ids:
         return
-    for user_id, count in room_unread_counts(room_id=room_id, user_ids=user_ids).items():
-        notify_user(user_id, events.CHAT_UNREAD, events.unread_data(room_id, count))
+    counts = room_unread_counts(room_id=room_id, user_ids=user_ids)
+    notify_users(
+        events.CHAT_UNREAD,
+        ((user_id, events.unread_data(room_id, count)) for user_id, count in counts.items()),
+    )
 
 
 def message_delete(*, message: Message, actor: Actor, moderator: bool) -> None:

@@ -186,3 +186,17 @@ async def test_staff_events_reach_staff_sockets_only() -> None:
     assert await customer_ws.receive_nothing(timeout=0.3)
     await staff_ws.disconnect()
     await customer_ws.disconnect()
+
+
+async def test_notify_users_sends_each_user_their_own_data_in_one_call() -> None:
+    from apps.core.platform.ws.notify import notify_users
+
+    alice, bob = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
+    alice_ws, _, _ = await connect(f"{PATH}?token={access(alice)}")
+    bob_ws, _, _ = await connect(f"{PATH}?token={access(bob)}")
+    await sync_to_async(notify_users)("chat.unread", [(alice.pk, {"n": 1}), (bob.pk, {"n": 2})])
+    assert (await alice_ws.receive_json_from(timeout=2))["data"] == {"n": 1}
+    assert (await bob_ws.receive_json_from(timeout=2))["data"] == {"n": 2}
+    assert await alice_ws.receive_nothing(timeout=0.2)
+    await alice_ws.disconnect()
+    await bob_ws.disconnect()

@@ -5,7 +5,9 @@ time>"}`, to one user's sockets (`notify_user`) or to every staff member's (`not
 The `*_on_commit` forms send only once the current transaction commits.
 """
 
+import asyncio
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -33,6 +35,29 @@ def _send(group: str, event: str, data: dict[str, Any]) -> None:
 def notify_user(user_id: uuid.UUID | str, event: str, data: dict[str, Any]) -> None:
     """Send `event` with `data` to every open `/ws/notifications/` socket of the user."""
     _send(user_group(user_id), event, data)
+
+
+def notify_users(
+    event: str, data_by_user: Iterable[tuple[uuid.UUID | str, dict[str, Any]]]
+) -> None:
+    """Send `event` to many users at once, each with their own data: one hop to the event
+    loop for all of them (their sends run concurrently), not one per user."""
+    layer = get_channel_layer()
+    sends = [(user_group(user_id), data) for user_id, data in data_by_user]
+    if layer is None or not sends:
+        return
+
+    async def send_all() -> None:
+        await asyncio.gather(
+            *(
+                layer.group_send(
+                    group, {"type": "notify.event", "event": event_message(event, data)}
+                )
+                for group, data in sends
+            )
+        )
+
+    async_to_sync(send_all)()
 
 
 def notify_staff(event: str, data: dict[str, Any]) -> None:
