@@ -51,13 +51,13 @@ test-services: install ## Run the suite against PostgreSQL and Redis, service-on
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
-bench: install ## Benchmarks: core layer ratios, then orders/s and transfers/s on PostgreSQL (if reachable)
+bench: install ## Benchmarks: core layer ratios, then orders/s, transfers/s and chat fan-out on PostgreSQL + Redis (if reachable)
 	$(BIN)/pytest -m "bench and not services" -s -q tests/bench
-	@if $(SERVICES_REACHABLE); then echo "bench: orders and wallet transfers on $(SERVICES_DATABASE_URL)"; \
+	@if $(SERVICES_REACHABLE); then echo "bench: orders, wallet transfers and chat fan-out on $(SERVICES_DATABASE_URL)"; \
 	$(BENCH_SERVICES); else echo "bench: $(SERVICES_DATABASE_URL) or $(SERVICES_REDIS_URL)" \
-	"not reachable: orders and wallet benchmarks skipped (make bench-services; docs/performance.md)"; fi
+	"not reachable: orders, wallet and chat benchmarks skipped (make bench-services; docs/performance.md)"; fi
 
-bench-services: install ## Orders placed and wallet transfers per second on PostgreSQL + Redis, 1/8/32 clients
+bench-services: install ## Orders/s and transfers/s at 1/8/32 clients, chat fan-out to 100 sockets, on PostgreSQL + Redis
 	$(BENCH_SERVICES)
 
 lint: install ## ruff check + format check

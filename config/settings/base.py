@@ -166,7 +166,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # `capacity`: messages one channel (a server process's sockets together) may have
+            # waiting before channels-redis drops new ones silently; the default 100 is
+            # reached by one busy 100-member room (docs/performance.md, "Chat fan-out").
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+            },
         }
     }
 else:
