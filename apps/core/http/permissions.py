@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -18,6 +19,16 @@ ACTION_FLAGS = {
     "partial_update": "update",
     "bulk_update": "update",
     "destroy": "delete",
+    "metadata": "retrieve",  # OPTIONS on a viewset: what the endpoint accepts
+}
+METHOD_ACTIONS = {
+    "GET": "retrieve",
+    "HEAD": "retrieve",
+    "OPTIONS": "retrieve",
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "partial_update",
+    "DELETE": "destroy",
 }
 MISSING_FEATURE_MESSAGE = (
     "{view} uses HasFeaturePermission but declares no `feature`; "
@@ -41,16 +52,11 @@ def required_flag(view: Any) -> str:
 
 
 def _method_action(method: str) -> str:
-    """For plain APIViews: the action a method stands for."""
-    return {
-        "GET": "retrieve",
-        "HEAD": "retrieve",
-        "OPTIONS": "retrieve",
-        "POST": "create",
-        "PUT": "update",
-        "PATCH": "partial_update",
-        "DELETE": "destroy",
-    }[method]
+    """For plain APIViews (and methods a viewset does not route): the action a method stands
+    for; 405 for any other method (TRACE, PROPFIND, ...), before any permission is read."""
+    if method not in METHOD_ACTIONS:
+        raise MethodNotAllowed(method)
+    return METHOD_ACTIONS[method]
 
 
 class HasFeaturePermission(BasePermission):

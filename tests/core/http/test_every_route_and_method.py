@@ -1,0 +1,69 @@
+"""Every route of the API, every HTTP method, callers with and without roles: never a 5xx,
+always the envelope (issue 12: TRACE, OPTIONS, PROPFIND and unknown methods were 500s)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests import api_cases as api
+from tests.chat import factories as chat
+from tests.envelope import assert_envelope
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ARGUMENTS = {
+    "version": "v1",
+    "model": "catalog.product",
+    "provider": "fake",
+    "token": "not-a-token",
+    "reference": "not-a-reference",
+}
+METHODS = ("OPTIONS", "TRACE", "PROPFIND", "FOO", "PUT", "PATCH", "DELETE")
+
+
+def _named_routes(
+    patterns: Any, namespace: str = "", kwargs: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, frozenset[str]]]:
+    """`(name, its URL arguments)` of every named route (format-suffix routes left out)."""
+    for pattern in patterns:
+        names = frozenset(getattr(pattern.pattern, "converters", {})) | frozenset(
+            pattern.pattern.regex.groupindex
+        )
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_routes(pattern.url_patterns, inner, kwargs | names)
+        elif isinstance(pattern, URLPattern) and pattern.name and "format" not in names:
+            yield f"{namespace}{pattern.name}", kwargs | names
+
+
+def api_urls() -> list[str]:
+    """One concrete URL per named route under /api/ (ids that exist nowhere)."""
+    urls = set()
+    for pattern in get_resolver().url_patterns:
+        if not str(pattern.pattern).startswith("^api/"):
+            continue
+        for name, kwargs in _named_routes([pattern]):
+            urls.add(reverse(name, kwargs={k: ARGUMENTS.get(k, api.UNKNOWN_ID) for k in kwargs}))
+    return sorted(urls)
+
+
+def test_the_walk_sees_the_routes_of_every_app() -> None:
+    prefixes = {url.split("/")[3] for url in api_urls()}
+    assert {"auth", "catalog", "orders", "wallet", "chat", "rbac", "trash", "uploads"} <= prefixes
+
+
+@pytest.mark.parametrize("url", api_urls())
+def test_no_method_on_any_route_is_a_server_error(url: str) -> None:
+    callers = [None, UserFactory(), chat.chatter()]
+    for caller in callers:
+        client = api.client_for(caller)
+        for method in METHODS:
+            response = client.generic(method, url)
+            assert response.status_code < 500, (method, url, response.content[:300])
+            if response.status_code >= 400 and response["Content-Type"].startswith(
+                "application/json"
+            ):
+                assert_envelope(response, response.status_code)
