@@ -1,11 +1,28 @@
-"""Django admin for users."""
+"""Django admin for users: every write audited; a password set here revokes the user's tokens."""
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest, HttpResponse
 
 from apps.accounts.models import User
+from apps.accounts.services import user_password_set
 from apps.core.admin import DeletedFilter, SoftDeleteAdmin
+from apps.core.platform.context import acting_as
+
+
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """Django's set-password form, saved through the accounts service: audited (redacted)
+    and every access and refresh token of the user revoked."""
+
+    def save(self, commit: bool = True) -> Any:
+        """Set the password (or none, when the admin turns password login off)."""
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        user_password_set(user=self.user, new_password=password)
+        return self.user
 
 
 class UserCreationForm(auth_forms.BaseUserCreationForm):
@@ -30,6 +47,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
 
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ("email",)
     list_display = ("email", "name", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = (DeletedFilter, "is_active", "is_staff", "is_superuser")
@@ -47,3 +65,13 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
     )
+
+    def user_change_password(
+        self,
+        request: HttpRequest,
+        id: str,  # noqa: A002 - the name Django passes it by
+        form_url: str = "",
+    ) -> HttpResponse:
+        """Django's password page, with the admin as the audit row's actor."""
+        with acting_as(request):
+            return super().user_change_password(request, id, form_url)

@@ -49,6 +49,9 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Tokens carry the generation they were issued in; revoking all of a user's tokens
+    # (password set, reset) moves it on, in the database (apps.core.platform.revocation).
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

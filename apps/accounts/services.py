@@ -20,7 +20,11 @@ from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
 from apps.core.models.audit import AuditAction
-from apps.core.platform.revocation import access_token_revoke, user_access_tokens_revoke
+from apps.core.platform.revocation import (
+    access_token_revoke,
+    token_generation_claim,
+    user_access_tokens_revoke,
+)
 from apps.core.platform.tasks import dispatch_on_commit
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_update
@@ -47,6 +51,8 @@ class TokenPair:
 def _issue_tokens(user: User) -> TokenPair:
     """A new refresh token (recorded as outstanding) and its access token."""
     refresh = RefreshToken.for_user(user)
+    for claim, value in token_generation_claim(user).items():
+        refresh[claim] = value  # copied into the access token
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -122,7 +128,7 @@ def auth_logout(*, user: User, refresh: str, access: Any = None) -> None:
 
 def user_tokens_revoke_all(*, user: User) -> int:
     """Revoke every token the user holds (after a password change or reset)."""
-    user_access_tokens_revoke(user_id=user.pk)
+    user.token_generation = user_access_tokens_revoke(user_id=user.pk)
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
@@ -173,10 +179,20 @@ def user_password_reset_confirm(*, uid: str, token: str, new_password: str) -> N
         _password_set(user, new_password)
 
 
-def _password_set(user: User, new_password: str) -> None:
+def user_password_set(*, user: User, new_password: str | None) -> None:
+    """An administrator sets a user's password (None: no password login at all), audited,
+    and every token the user holds is revoked."""
+    with transaction.atomic():
+        _password_set(user, new_password)
+
+
+def _password_set(user: User, new_password: str | None) -> None:
     """Store the new password (audited, redacted) and revoke every token the user holds."""
     before = snapshot(user)
-    user.set_password(new_password)
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     model_changed_send(model=User, action=AuditAction.UPDATE, changes=[Change(user, before)])
     user_tokens_revoke_all(user=user)

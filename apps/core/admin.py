@@ -7,9 +7,10 @@ from django.db import models
 from django.http import HttpRequest
 
 from apps.core.exceptions import Conflict
-from apps.core.models.audit import AuditLog
+from apps.core.models.audit import AuditAction, AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.context import acting_as
+from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_restore, object_save, object_soft_delete
 
 
@@ -102,11 +103,33 @@ class FeatureAdmin(SoftDeleteAdmin):
 
 @admin.register(Role)
 class RoleAdmin(SoftDeleteAdmin):
-    """Roles with their permissions inline."""
+    """Roles with their permissions inline; a change of the permissions is audited as the
+    role's permission set before and after (the inline rows are saved by Django's formsets,
+    after the role itself)."""
 
     list_display = ("code", "name", "is_deleted")
     search_fields = ("code", "name")
     inlines = (RolePermissionInline,)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Remember the permission set before the inlines change it, then save the role."""
+        before = obj.audit_related() if change else {"permissions": []}
+        request._role_permissions_before = before  # type: ignore[attr-defined]  # per request
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Save the inlines, then record the role's permission set if it changed."""
+        super().save_related(request, form, formsets, change)
+        role = form.instance
+        before = getattr(request, "_role_permissions_before", None)
+        if before is None or role.audit_related() == before:
+            return
+        with acting_as(request):
+            model_changed_send(
+                model=Role,
+                action=AuditAction.UPDATE,
+                changes=[Change(role, {**snapshot(role), **before})],
+            )
 
 
 @admin.register(UserRole)

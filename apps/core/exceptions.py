@@ -43,6 +43,14 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """503 with `Retry-After`: the database refused the connection or the query (down,
+    restarting, out of connections); the client retries later, nothing was half-written."""
+
+    default_detail = "The database is unavailable; retry shortly."
+    wait = 5  # seconds, sent as Retry-After
+
+
 class VersionConflict(exceptions.APIException):
     """409: the `version` sent is stale or missing (optimistic locking)."""
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from corsheaders.defaults import default_headers
 
+from config.local_secret import local_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -26,8 +28,12 @@ if env_file.is_file():
 # Core
 # ---------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The development fallback is for the embedded default only; production.py requires its own.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-embedded-default-not-for-production")
+# Without SECRET_KEY (the embedded default), a random key generated into the git-ignored file
+# `.local-secret-key` on first use; production.py requires its own.
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(BASE_DIR / ".local-secret-key")
+# The key every install shared before keys were generated per checkout: it still decrypts
+# fields written under it (below), and signs nothing.
+_FORMER_SHARED_KEY = "django-insecure-embedded-default-not-for-production"
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -268,7 +274,8 @@ def _derived_fernet_key(secret: str) -> str:
 # Personal data (the phone) is encrypted at rest with these Fernet keys; the first encrypts,
 # all decrypt, so keys can be rotated by prepending a new one.
 FIELD_ENCRYPTION_KEYS: list[str] = env.list(
-    "FIELD_ENCRYPTION_KEYS", default=[_derived_fernet_key(SECRET_KEY)]
+    "FIELD_ENCRYPTION_KEYS",
+    default=[_derived_fernet_key(SECRET_KEY), _derived_fernet_key(_FORMER_SHARED_KEY)],
 )
 
 SIMPLE_JWT = {

@@ -53,3 +53,67 @@ def test_admin_requires_staff(client: Client) -> None:
     response = client.get(USERS)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_password_set_in_the_admin_is_audited_and_revokes_every_token(
+    admin_client_logged_in: Client,
+) -> None:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.core.models import AuditLog
+    from tests import api_cases as api
+
+    user = UserFactory()
+    refresh = RefreshToken.for_user(user)
+    access = str(refresh.access_token)
+    me = api.api_url("accounts:me")
+    client = api.client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert client.get(me).status_code == 200
+    response = admin_client_logged_in.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": "An0ther-Passw0rd!", "password2": "An0ther-Passw0rd!"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    user.refresh_from_db()
+    assert user.check_password("An0ther-Passw0rd!")
+    row = AuditLog.objects.get(object_id=str(user.pk), action="update")
+    assert row.changes["password"] == ["[REDACTED]", "[REDACTED]"]
+    assert row.actor.email == "root@example.com"
+    assert client.get(me).status_code == 401
+    refreshed = api.client_for(None).post(
+        api.api_url("accounts:refresh"), {"refresh": str(refresh)}
+    )
+    assert refreshed.status_code == 401
+
+
+def test_role_permission_changes_in_the_admin_inline_are_audited(
+    admin_client_logged_in: Client,
+) -> None:
+    from apps.core.models import AuditLog, Feature, Role
+
+    role = Role.objects.create(code="editor", name="Editor")
+    feature = Feature.objects.get_or_create(code="catalog.products", defaults={"name": "Products"})[
+        0
+    ]
+    prefix = "permissions"
+    response = admin_client_logged_in.post(
+        reverse("admin:core_role_change", args=[role.pk]),
+        {
+            "code": "editor",
+            "name": "Editor",
+            "description": "",
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-0-feature": str(feature.pk),
+            f"{prefix}-0-can_retrieve": "on",
+            f"{prefix}-0-can_update": "on",
+            f"{prefix}-0-scope": "all",
+        },
+    )
+    assert response.status_code == 302, response.content[:800]
+    row = AuditLog.objects.get(object_id=str(role.pk), action="update")
+    assert row.changes == {"permissions": [[], ["catalog.products: retrieve,update (all)"]]}
+    assert row.actor.email == "root@example.com"

@@ -131,6 +131,24 @@ def test_password_change_revokes_other_sessions_and_returns_a_new_pair(
     assert_envelope(api_client.post(LOGIN, {"email": user.email, "password": NEW_PASSWORD}), 200)
 
 
+def test_access_tokens_from_before_a_password_change_stay_revoked_after_a_cache_loss(
+    api_client: APIClient, user: User
+) -> None:
+    """Issue 12: revocations lived only in Redis (a restart revived them) and had one-second
+    resolution (a token minted in the same second as the change stayed valid)."""
+    from django.core.cache import caches
+
+    minted_just_before = login(api_client, user.email)["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {minted_just_before}")
+    payload = {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
+    fresh = assert_envelope(api_client.post(PASSWORD_CHANGE, payload, format="json"), 200)
+    for alias in ("default", "guard"):
+        caches[alias].clear()  # Redis restarted or evicted everything
+    assert_error(api_client.get(ME), 401, "authentication_failed")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['data']['access']}")
+    assert_envelope(api_client.get(ME), 200)
+
+
 def test_password_change_with_wrong_old_password_is_400(auth_client: APIClient, user: User) -> None:
     payload = {"old_password": "nope-nope", "new_password": NEW_PASSWORD}
     body = assert_error(

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -143,3 +144,26 @@ def test_sentry_is_initialised_only_when_a_dsn_is_set() -> None:
     )
     assert without.stdout.split() == ["False"], without.stderr
     assert with_dsn.stdout.split() == ["True"], with_dsn.stderr
+
+
+def test_the_embedded_default_generates_its_own_secret_key_once(tmp_path: Any) -> None:
+    """Issue 12: the embedded default's SECRET_KEY was a constant in the repository, so anyone
+    could forge an admin JWT for a demo server started with `make run`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+
+    from config.local_secret import PREFIX, local_secret_key
+
+    path = tmp_path / ".local-secret-key"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(lambda _: local_secret_key(path), range(16)))
+    assert len(keys) == 1
+    (key,) = keys
+    assert key.startswith(PREFIX) and len(key) > 60
+    assert path.read_text().strip() == key
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert local_secret_key(tmp_path / "other") != key
+    assert settings.SECRET_KEY != "django-insecure-embedded-default-not-for-production"
+    result = run_manage("check", **production_env(SECRET_KEY=key))
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr

@@ -33,9 +33,7 @@ class TracedJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         user, token = result
-        if access_token_is_revoked(
-            jti=token.get("jti"), user_id=user.pk, issued_at=token.get("iat")
-        ):
+        if access_token_is_revoked(token=token, user=user):
             raise AuthenticationFailed(REVOKED_ACCESS_TOKEN_MESSAGE)
         structlog.contextvars.bind_contextvars(user_id=str(user.pk))
         return result

@@ -5,13 +5,14 @@ items with dotted `attr` (`items.0.quantity`); we only change the outer shape an
 The envelope around them is built at render time (apps.core.http.renderers).
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import structlog
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from drf_standardized_errors.formatter import ExceptionFormatter, flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler
@@ -25,6 +26,7 @@ from apps.core.exceptions import (
     PROTECTED_MESSAGE,
     BadRequest,
     Conflict,
+    DatabaseUnavailable,
     PayloadTooLarge,
     ServiceUnavailable,
 )
@@ -90,21 +92,27 @@ def _public_attr(attr: str | None) -> str | None:
     return attr.removesuffix(suffix) if attr.endswith(suffix) else attr
 
 
+# Exceptions of Django, the database and Redis that are not the server's fault, in the order
+# they are tried, and the API error each becomes.
+KNOWN_EXCEPTIONS: tuple[tuple[Any, Callable[[Any], Exception]], ...] = (
+    (IntegrityError, integrity_error_to_api),
+    (ProtectedError | RestrictedError, lambda _: Conflict(PROTECTED_MESSAGE)),
+    (RedisError, lambda _: ServiceUnavailable()),  # the fail-closed `guard` cache is down
+    (OperationalError | InterfaceError, lambda _: DatabaseUnavailable()),  # database down
+    (RequestDataTooBig, lambda _: PayloadTooLarge()),
+    (SuspiciousOperation, lambda _: BadRequest()),
+)
+
+
 class EnvelopeExceptionHandler(ExceptionHandler):
     """Converts Django's own request errors and logs every 5xx with the trace id."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
-        """Map Django exceptions that mean bad input to 4xx instead of a 500."""
-        if isinstance(exc, IntegrityError):
-            return integrity_error_to_api(exc)
-        if isinstance(exc, ProtectedError | RestrictedError):
-            return Conflict(PROTECTED_MESSAGE)
-        if isinstance(exc, RedisError):  # the fail-closed `guard` cache is down
-            return ServiceUnavailable()
-        if isinstance(exc, RequestDataTooBig):
-            return PayloadTooLarge()
-        if isinstance(exc, SuspiciousOperation):
-            return BadRequest()
+        """Map exceptions that mean bad input (4xx) or an unavailable dependency (503) to
+        their API errors instead of a 500."""
+        for kind, convert in KNOWN_EXCEPTIONS:
+            if isinstance(exc, kind):
+                return convert(exc)
         return super().convert_known_exceptions(exc)
 
     def get_response(self, exc: exceptions.APIException, data: Any) -> Response:

@@ -52,9 +52,17 @@ class Role(BaseModel):
         """The role code."""
         return self.code
 
+    def audit_related(self) -> dict[str, Any]:
+        """What the audit log records beside the columns: the role's permission set, so a
+        grant or removal shows as `{"permissions": [before, after]}`."""
+        rows = RolePermission.objects.filter(role=self).select_related("feature")
+        return {"permissions": sorted(row.audit_line() for row in rows)}
+
 
 class RolePermission(BaseModel):
     """What a role may do on one feature, and over which rows."""
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("create", "retrieve", "update", "delete")
 
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions")
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="permissions")
@@ -81,6 +89,11 @@ class RolePermission(BaseModel):
     def __str__(self) -> str:
         """`role → feature`."""
         return f"{self.role_id} → {self.feature_id}"
+
+    def audit_line(self) -> str:
+        """`catalog.products: create,retrieve (all)`: one grant as the role's audit shows it."""
+        granted = ",".join(flag for flag in self.FLAGS if getattr(self, f"can_{flag}"))
+        return f"{self.feature.code}: {granted or '-'} ({self.scope})"
 
 
 class UserRole(BaseModel):

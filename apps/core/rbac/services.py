@@ -9,9 +9,11 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.exceptions import ValidationError
 
+from apps.core.models.audit import AuditAction
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
+from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_create, object_soft_delete, object_update
 
 UNKNOWN_ROLES_MESSAGE = "Unknown role(s): {codes}."
@@ -37,7 +39,8 @@ def _set_permissions(role: Role, permissions: Iterable[dict[str, Any]]) -> None:
     errors = duplicate_feature_errors(rows)
     if errors:
         raise ValidationError({"permissions": errors})
-    # Join rows are replaced for good (the role's audit row records the change).
+    # Join rows are replaced for good; the role's audit row records the permission set before
+    # and after (Role.audit_related).
     cast(SoftDeleteQuerySet, RolePermission.all_objects.filter(role=role)).hard_delete()
     RolePermission.objects.bulk_create(
         [
@@ -56,10 +59,12 @@ def role_create(
 ) -> Role:
     """A new role and its permissions, audited."""
     with transaction.atomic():
-        role = object_create(
-            model=Role, data={"code": code, "name": name, "description": description}
-        )
+        # Saved and reported by hand rather than by object_create: the create's audit row must
+        # hold the permissions too, and they can only be written once the role exists.
+        role = Role(code=code, name=name, description=description)
+        role.save()
         _set_permissions(role, permissions)
+        model_changed_send(model=Role, action=AuditAction.CREATE, changes=[Change(role)])
         rbac_invalidate_all()
     return role
 
@@ -69,9 +74,10 @@ def role_update(*, role: Role, data: dict[str, Any]) -> Role:
     with transaction.atomic():
         permissions = data.pop("permissions", None)
         fields: dict[str, Any] = {f: data[f] for f in ("code", "name", "description") if f in data}
-        object_update(instance=role, data=fields)
+        before = snapshot(role)  # with its permissions: one audit row for both changes
         if permissions is not None:
             _set_permissions(role, permissions)
+        object_update(instance=role, data=fields, before=before)
         rbac_invalidate_all()
     return role
 

@@ -37,7 +37,9 @@ class Change:
 
 
 def snapshot(instance: models.Model) -> Snapshot:
-    """The recorded field values of an instance, JSON-safe (Decimal, UUID, dates as strings).
+    """The recorded field values of an instance, JSON-safe (Decimal, UUID, dates as strings),
+    plus what its `audit_related()` returns when it has one (rows that belong to it, recorded
+    as one value so their changes show in its diff).
 
     Kept in memory only to compute a diff: the audit writer redacts secrets when it stores one.
     """
@@ -46,6 +48,9 @@ def snapshot(instance: models.Model) -> Snapshot:
         for field in instance._meta.concrete_fields
         if field.name not in UNRECORDED_FIELDS
     }
+    related = getattr(instance, "audit_related", None)
+    if callable(related) and instance.pk is not None:
+        values.update(related())  # e.g. a role's permission set
     safe: Snapshot = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
     return safe
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.core.exceptions import PURGE_PROTECTED_MESSAGE, Conflict, VersionConflict
 from apps.core.models.audit import AuditAction
 from apps.core.models.base import BaseModel, VersionedModel
-from apps.core.records.changes import Change, model_changed_send, snapshot
+from apps.core.records.changes import Change, Snapshot, model_changed_send, snapshot
 
 M = TypeVar("M", bound=models.Model)
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -117,15 +117,23 @@ def _apply(instance: M, data: Mapping[str, Any], version: int | None) -> M:
     return instance
 
 
-def object_update(*, instance: M, data: Mapping[str, Any], version: int | None = None) -> M:
+def object_update(
+    *,
+    instance: M,
+    data: Mapping[str, Any],
+    version: int | None = None,
+    before: Snapshot | None = None,
+) -> M:
     """Change the row's fields (and many-to-many links), recorded with a diff.
 
     A `VersionedModel` needs the `version` the client read: the check and the increment are
     one `UPDATE ... WHERE id = %s AND version = %s`, so of two writers with the same version
     exactly one wins and the other gets 409 `version_conflict` (also when `version` is None).
+    `before`: the snapshot to diff against when the caller changed related rows first (a
+    role's permissions), so one audit row records everything.
     """
     with transaction.atomic():
-        before = snapshot(instance)
+        before = snapshot(instance) if before is None else before
         _apply(instance, data, version)
         model_changed_send(
             model=type(instance), action=AuditAction.UPDATE, changes=[Change(instance, before)]

@@ -67,3 +67,23 @@ def test_no_method_on_any_route_is_a_server_error(url: str) -> None:
                 "application/json"
             ):
                 assert_envelope(response, response.status_code)
+
+
+def test_a_database_that_refuses_is_503_with_retry_after_never_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12: PostgreSQL down answered 500 `server_error`."""
+    from django.db import OperationalError
+
+    from apps.chat import views
+
+    def refused(**kwargs: Any) -> Any:
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(views, "room_list_of", refused)
+    client = api.client_for(chat.chatter())
+    client.raise_request_exception = False  # a 5xx is reported (logs, Sentry) as it should be
+    response = client.get(api.api_url("chat-room-list"))
+    body = assert_envelope(response, 503)
+    assert body["errors"][0]["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"

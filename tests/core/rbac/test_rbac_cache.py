@@ -274,9 +274,29 @@ def test_role_create_writes_one_audit_row_and_its_permissions() -> None:
     )
     assert row.changes["code"] == [None, "clerk"]
     assert row.changes["name"] == [None, "Clerk"]
+    assert row.changes["permissions"] == [None, [f"{PRODUCTS}: retrieve (all)"]]
     assert list(created.permissions.values_list("feature__code", "can_retrieve", "scope")) == [
         (PRODUCTS, True, "all")
     ]
+
+
+def test_granting_and_removing_permissions_over_the_api_is_audited_with_the_set() -> None:
+    """Issue 12: a PATCH of a role's permissions wrote no audit row (only its columns were
+    diffed)."""
+    from tests import api_cases as api
+
+    feature(PRODUCTS)
+    role = role_create(code="clerk", name="Clerk")
+    admin = api.UserFactory(is_staff=True, is_superuser=True)
+    url = api.api_url("rbac-role-detail", pk=role.pk)
+    grant = {"permissions": [{"feature": PRODUCTS, "can_retrieve": True, "can_update": True}]}
+    assert api.client_for(admin).patch(url, grant, format="json").status_code == 200
+    granted = AuditLog.objects.filter(object_id=str(role.pk), action="update").get()
+    assert granted.changes == {"permissions": [[], [f"{PRODUCTS}: retrieve,update (own)"]]}
+    assert granted.actor == admin
+    assert api.client_for(admin).patch(url, {"permissions": []}, format="json").status_code == 200
+    removed = AuditLog.objects.filter(object_id=str(role.pk), action="update").latest("created_at")
+    assert removed.changes == {"permissions": [[f"{PRODUCTS}: retrieve,update (own)"], []]}
 
 
 def test_role_create_is_seen_by_holders_of_the_new_role(

@@ -46,9 +46,7 @@ def user_for_token(raw: str | None) -> tuple[Any, int | None]:
         .objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True)
         .first()
     )
-    if user is None or access_token_is_revoked(
-        jti=token.get("jti"), user_id=user.pk, issued_at=token.get("iat")
-    ):
+    if user is None or access_token_is_revoked(token=token, user=user):
         return AnonymousUser(), None
     return user, int(token["exp"])
 
