@@ -5,9 +5,11 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import exceptions
@@ -70,12 +72,20 @@ def user_register(*, email: str, password: str, name: str) -> User:
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc
 
 
-def auth_login(*, email: str, password: str) -> TokenPair:
-    """Check the credentials and issue a token pair; same 401 for any failure."""
-    user = authenticate(None, email=normalize_email(email), password=password)
+def auth_login(*, email: str, password: str, http_request: HttpRequest | None = None) -> TokenPair:
+    """Check the credentials and issue a token pair; same 401 for any failure.
+
+    `http_request` is only handed to Django's `authenticate()`, for the login guard
+    (apps.accounts.login_guard) to count failures per account and address; a locked-out
+    login is answered 429 by its middleware.
+    """
+    user = authenticate(http_request, email=normalize_email(email), password=password)
     if user is None or not user.is_active:
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS_MESSAGE)
-    update_last_login(User, user)
+    if http_request is not None:  # as Django's login(): last_login, and the guard's reset
+        user_logged_in.send(sender=User, request=http_request, user=user)
+    else:
+        update_last_login(User, user)
     return _issue_tokens(user)
 
 

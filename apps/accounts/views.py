@@ -77,10 +77,11 @@ class LoginAPIView(AnonymousAuthAPIView):
         responses={200: TokenPairSerializer, 401: ErrorEnvelopeSerializer},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Log in; 401 for wrong credentials, 429 past the login rate."""
+        """Log in; 401 for wrong credentials, 429 past the login rate or while the account or
+        address is locked out after repeated failures."""
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.auth_login(**serializer.validated_data)
+        pair = services.auth_login(**serializer.validated_data, http_request=request._request)
         return self.send_response(pair.as_dict())
 
 

@@ -67,6 +67,7 @@ THIRD_PARTY_APPS = [
     "drf_standardized_errors",
     "corsheaders",
     "channels",
+    "axes",
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -242,7 +245,22 @@ if AWS_STORAGE_BUCKET_NAME:
 # ---------------------------------------------------------------------------
 # Authentication and passwords
 # ---------------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["apps.accounts.backends.EmailBackend"]
+# django-axes first: it refuses a locked-out account or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.backends.EmailBackend",
+]
+# Login brute-force protection (apps.accounts.login_guard): per account and per address,
+# counted in the database, shared by the admin login and POST /api/v1/auth/login/.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USERNAME_CALLABLE = "apps.accounts.login_guard.login_username"
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.login_guard.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.login_guard.lockout_response"
+AXES_VERBOSE = False
 # Email uniqueness is a UniqueConstraint conditional on not deleted (soft delete frees the
 # email), which Django's check cannot see; the backend above looks users up by email.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
