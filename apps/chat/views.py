@@ -79,6 +79,11 @@ class MemberScopedMixin:
         """Unchanged: the selector already keeps the caller's rooms only."""
         return queryset
 
+    @classmethod
+    def serves_scope_own(cls) -> bool:
+        """Yes: every scope sees only the caller's rooms."""
+        return True
+
 
 class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
     """The caller's rooms, latest activity first, with their last message and unread count

@@ -2,6 +2,7 @@
 
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
@@ -10,6 +11,7 @@ from apps.core.exceptions import Conflict
 from apps.core.models.audit import AuditAction, AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.context import acting_as
+from apps.core.rbac.services import own_scope_errors
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_restore, object_save, object_soft_delete
 
@@ -85,10 +87,30 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         self.message_user(request, f"Restored {restored} row(s).", messages.SUCCESS)
 
 
+class RolePermissionForm(forms.ModelForm):
+    """One permission on its role's page: scope `own` only where the feature's views can
+    narrow rows to an owner."""
+
+    class Meta:
+        model = RolePermission
+        fields = ("feature", "can_create", "can_retrieve", "can_update", "can_delete", "scope")
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse scope `own` on a feature without owners, naming it."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        feature = cleaned.get("feature")
+        if feature is not None:
+            problem = own_scope_errors([{"feature": feature, "scope": cleaned.get("scope")}])
+            if problem:
+                self.add_error("scope", problem["0"]["scope"][0])
+        return cleaned
+
+
 class RolePermissionInline(admin.TabularInline):
     """Permissions edited on their role."""
 
     model = RolePermission
+    form = RolePermissionForm
     extra = 0
     fields = ("feature", "can_create", "can_retrieve", "can_update", "can_delete", "scope")
 

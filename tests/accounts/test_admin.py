@@ -97,8 +97,25 @@ def test_role_permission_changes_in_the_admin_inline_are_audited(
         0
     ]
     prefix = "permissions"
+    url = reverse("admin:core_role_change", args=[role.pk])
+    own_form = {
+        "code": "editor",
+        "name": "Editor",
+        "description": "",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+        f"{prefix}-0-feature": str(feature.pk),
+        f"{prefix}-0-can_update": "on",
+        f"{prefix}-0-scope": "own",
+    }
+    refused = admin_client_logged_in.post(url, own_form)
+    assert refused.status_code == 200  # the form again, with the error
+    assert b"cannot apply to catalog.products" in refused.content
+    assert not role.permissions.exists()
     response = admin_client_logged_in.post(
-        reverse("admin:core_role_change", args=[role.pk]),
+        url,
         {
             "code": "editor",
             "name": "Editor",

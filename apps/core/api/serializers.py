@@ -11,7 +11,7 @@ from apps.core.http.serializers import (
 )
 from apps.core.models.audit import AuditLog
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission
-from apps.core.rbac.services import duplicate_feature_errors
+from apps.core.rbac.services import permission_rows_errors
 
 
 class FeatureSerializer(AppReadOnlyModelSerializer):
@@ -59,8 +59,9 @@ class RoleWriteSerializer(AppWriteOnlyModelSerializer):
     permissions = RolePermissionInputSerializer(many=True, required=False)
 
     def validate_permissions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each feature at most once (checked here too, so bulk errors carry the item index)."""
-        errors = duplicate_feature_errors(value)
+        """Each feature at most once, scope `own` only where it applies (checked here too, so
+        bulk errors carry the item index)."""
+        errors = permission_rows_errors(value)
         if errors:
             raise serializers.ValidationError(errors)
         return value

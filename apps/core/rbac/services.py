@@ -17,6 +17,9 @@ from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_create, object_soft_delete, object_update
 
 UNKNOWN_ROLES_MESSAGE = "Unknown role(s): {codes}."
+OWN_SCOPE_UNSUPPORTED_MESSAGE = (
+    "Scope 'own' cannot apply to {feature}: its rows have no owner. Grant scope 'all'."
+)
 DUPLICATE_FEATURE_MESSAGE = "Feature {code} is listed more than once."
 PERMISSION_FIELDS = ("can_create", "can_retrieve", "can_update", "can_delete", "scope")
 
@@ -33,10 +36,32 @@ def duplicate_feature_errors(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return errors
 
 
+def own_scope_errors(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """`{index: {"scope": [...]}}` for each grant of scope `own` on a feature whose views
+    cannot narrow rows to an owner (granting it would break every request of its holders)."""
+    unsupported = features_without_own_scope()
+    errors: dict[str, Any] = {}
+    for index, row in enumerate(rows):
+        code = row["feature"].code
+        if row.get("scope", PermissionScope.OWN) == PermissionScope.OWN and code in unsupported:
+            errors[str(index)] = {"scope": [OWN_SCOPE_UNSUPPORTED_MESSAGE.format(feature=code)]}
+    return errors
+
+
+def permission_rows_errors(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Every problem of a role's permission list, by item index."""
+    listed = list(rows)
+    errors = own_scope_errors(listed)
+    for index, problem in duplicate_feature_errors(listed).items():
+        errors.setdefault(index, {}).update(problem)
+    return errors
+
+
 def _set_permissions(role: Role, permissions: Iterable[dict[str, Any]]) -> None:
-    """Replace the role's permissions with `permissions` (each feature at most once)."""
+    """Replace the role's permissions with `permissions` (each feature at most once, scope
+    `own` only where it applies)."""
     rows = list(permissions)
-    errors = duplicate_feature_errors(rows)
+    errors = permission_rows_errors(rows)
     if errors:
         raise ValidationError({"permissions": errors})
     # Join rows are replaced for good; the role's audit row records the permission set before
@@ -143,6 +168,35 @@ def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
             code = getattr(view, "feature", None)
             if code:
                 found[code] = code.replace(".", " ").replace("_", " ").title()
+    return found
+
+
+def features_without_own_scope() -> frozenset[str]:
+    """Features served by a view that cannot narrow rows to their owner (walked once per
+    URLconf). Views without row scoping (plain endpoints) do not count."""
+    return _features_without_own_scope(get_resolver())
+
+
+@lru_cache(maxsize=4)
+def _features_without_own_scope(resolver: URLResolver) -> frozenset[str]:
+    """The walk behind features_without_own_scope, cached per resolver."""
+    return frozenset(_without_own_in(resolver.url_patterns))
+
+
+def _without_own_in(patterns: Iterable[Any]) -> set[str]:
+    """Feature codes below `patterns` served by a view whose `serves_scope_own()` is false."""
+    found: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found |= _without_own_in(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None) or getattr(
+                pattern.callback, "view_class", None
+            )
+            code = getattr(view, "feature", None)
+            serves_own = getattr(view, "serves_scope_own", None)
+            if code and serves_own is not None and not serves_own():
+                found.add(code)
     return found
 
 

@@ -299,6 +299,27 @@ def test_granting_and_removing_permissions_over_the_api_is_audited_with_the_set(
     assert removed.changes == {"permissions": [[f"{PRODUCTS}: retrieve,update (own)"], []]}
 
 
+def test_scope_own_on_a_feature_without_owners_is_refused_naming_it() -> None:
+    """Issue 12: scope `own` on a feature whose views declare no owner_field turned every
+    write of its holders into a 500, after the row was committed."""
+    from tests import api_cases as api
+
+    catalog = "catalog.products"  # its views have no owner_field
+    role = role_create(code="clerk", name="Clerk")
+    admin = api.UserFactory(is_staff=True, is_superuser=True)
+    url = api.api_url("rbac-role-detail", pk=role.pk)
+    own = {"permissions": [{"feature": "orders.orders"}, {"feature": catalog, "can_update": True}]}
+    response = api.client_for(admin).patch(url, own, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["attr"], e["code"]) for e in errors] == [("permissions.1.scope", "invalid")]
+    assert catalog in errors[0]["detail"]
+    assert not role.permissions.exists()
+    fixed = {"permissions": [{"feature": "orders.orders"}, {"feature": catalog, "scope": "all"}]}
+    assert api.client_for(admin).patch(url, fixed, format="json").status_code == 200
+    assert AuditLog.objects.filter(object_id=str(role.pk), action="update").count() == 1
+
+
 def test_role_create_is_seen_by_holders_of_the_new_role(
     user: User, django_assert_num_queries: Any
 ) -> None:

@@ -25,6 +25,13 @@ class FeatureScopeMixin(GenericAPIView):
     owner_field: ClassVar[str | None] = None
     action_flags: ClassVar[dict[str, str]] = {}
 
+    @classmethod
+    def serves_scope_own(cls) -> bool:
+        """Whether scope `own` can narrow this view's rows (it needs an `owner_field`; a view
+        that scopes rows its own way overrides this). RBAC refuses to grant `own` on a
+        feature served by a view that cannot (apps.core.rbac.services)."""
+        return cls.owner_field is not None
+
     def get_queryset(self) -> models.QuerySet[Any]:
         """The base queryset, narrowed to the caller's scope."""
         return self.scope_queryset(self.get_base_queryset())
