@@ -6,7 +6,11 @@ from rest_framework import serializers
 
 from apps.catalog.models import Banner, Category, Product, Tag
 from apps.catalog.selectors import category_descendant_ids
-from apps.core.http.serializers import AppReadOnlyModelSerializer, AppWriteOnlyModelSerializer
+from apps.core.http.serializers import (
+    AppReadOnlyModelSerializer,
+    AppWriteOnlyModelSerializer,
+    BoundedJSONField,
+)
 
 
 class CategorySerializer(AppReadOnlyModelSerializer):
@@ -79,6 +83,7 @@ class ProductWriteSerializer(AppWriteOnlyModelSerializer):
     """Create or change a product (`version` required on update)."""
 
     tags = serializers.PrimaryKeyRelatedField(many=True, queryset=Tag.objects.all(), required=False)
+    attributes = BoundedJSONField(required=False)
 
     class Meta:
         model = Product

@@ -424,3 +424,47 @@ def test_trash_access_follows_the_feature_delete_flag(manager: Any) -> None:
     assert_error(
         api.client_for(reader).get(f"{TRASH}?model=catalog.product"), 403, "permission_denied"
     )
+
+
+@pytest.mark.parametrize(
+    ("attributes", "code", "attr"),
+    [
+        ("deep-700", "parse_error", None),  # what broke the detail page for everyone
+        ("deep-6", "too_deep", "attributes"),
+        ("keys-101", "too_many_keys", "attributes"),
+        ("bytes-17k", "too_large", "attributes"),
+        ("a-list", "not_an_object", "attributes"),
+    ],
+)
+def test_product_attributes_are_bounded(attributes: str, code: str, attr: str | None) -> None:
+    """Issue 12: an editor could store `attributes` nested about 700 levels deep, after which
+    the product's detail GET failed with a RecursionError for everyone."""
+
+    def nested(levels: int) -> dict[str, Any]:
+        value: dict[str, Any] = {}
+        for _ in range(levels - 1):
+            value = {"a": value}
+        return value
+
+    values: dict[str, Any] = {
+        "deep-700": nested(700),
+        "deep-6": nested(6),
+        "keys-101": {f"k{n}": n for n in range(101)},
+        "bytes-17k": {"text": "x" * 17_000},
+        "a-list": [1, 2],
+    }
+    editor = UserFactory()
+    api.grant(editor, "catalog.products")
+    payload = {**f.product_payload(f.category().pk), "attributes": values[attributes]}
+    response = api.client_for(editor).post(
+        api.api_url("catalog-product-list"), payload, format="json"
+    )
+    body = assert_error(response, 400, code, attr)
+    assert body["errors"][0]["code"] == code
+    allowed = {**payload, "attributes": nested(5) | {"size": "L"}}
+    created = api.client_for(editor).post(
+        api.api_url("catalog-product-list"), allowed, format="json"
+    )
+    assert created.status_code == 201, created.content[:300]
+    detail = api.api_url("catalog-product-detail", pk=created.json()["data"]["id"])
+    assert api.client_for(None).get(detail).status_code == 200

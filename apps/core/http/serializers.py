@@ -8,6 +8,7 @@
   `VersionedModel`); arrays use the bulk list serializer (apps.core.http.bulk).
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from rest_framework.relations import PKOnlyObject
 
 from apps.core.exceptions import UNIQUE_MESSAGE
 from apps.core.http.bulk import AppBulkListSerializer
+from apps.core.http.parsers import json_depth
 from apps.core.models.base import VersionedModel
 from apps.core.records.services import object_create, object_update
 
@@ -44,6 +46,51 @@ def _converter(field: Any) -> Callable[[Any], Any]:
 
             return passthrough
     return field.to_representation
+
+
+class BoundedJSONField(serializers.JSONField):
+    """A JSON object field with limits a client cannot get around: nesting depth, number of
+    keys (at any level) and encoded size; each breach is a 400 naming the field."""
+
+    default_error_messages = {
+        "not_an_object": "Send a JSON object.",
+        "too_deep": "Nesting is limited to {max_depth} levels.",
+        "too_many_keys": "At most {max_keys} keys in all.",
+        "too_large": "At most {max_bytes} bytes of JSON.",
+    }
+
+    def __init__(
+        self, *, max_depth: int = 5, max_keys: int = 100, max_bytes: int = 16_384, **kwargs: Any
+    ) -> None:
+        """The limits; the rest as DRF's JSONField."""
+        super().__init__(**kwargs)
+        self.max_depth, self.max_keys, self.max_bytes = max_depth, max_keys, max_bytes
+
+    def to_internal_value(self, data: Any) -> Any:
+        """DRF's checks, then the limits."""
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_an_object")
+        if json_depth(value) > self.max_depth:
+            self.fail("too_deep", max_depth=self.max_depth)
+        if _key_count(value) > self.max_keys:
+            self.fail("too_many_keys", max_keys=self.max_keys)
+        if len(json.dumps(value, separators=(",", ":")).encode()) > self.max_bytes:
+            self.fail("too_large", max_bytes=self.max_bytes)
+        return value
+
+
+def _key_count(value: Any) -> int:
+    """Keys of every object inside `value`."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 class AppSerializer(serializers.Serializer[Any]):
