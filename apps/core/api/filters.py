@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 import django_filters
 
+from apps.core.http.filters import BoundedIsoDateTimeFilter
 from apps.core.models.audit import AuditAction, AuditLog
 
 
@@ -14,8 +15,8 @@ class AuditLogFilter(django_filters.FilterSet):
     object_id = django_filters.CharFilter(field_name="object_id")
     actor = django_filters.UUIDFilter(field_name="actor_id")
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditLog
