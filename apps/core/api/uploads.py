@@ -157,7 +157,12 @@ class PresignRequestSerializer(AppSerializer):
 
     target = serializers.CharField(help_text="app_label.model.field, e.g. catalog.product.image")
     object_id = serializers.UUIDField()
-    filename = serializers.CharField(max_length=200)
+    filename = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="The file's name on the client; informative only: stored files get a "
+        "generated name with the extension of their type.",
+    )
     content_type = serializers.CharField(max_length=100)
     size = serializers.IntegerField(min_value=1)
 
@@ -199,7 +204,6 @@ class PresignAPIView(AppAPIView):
         presigned = upload_presign(
             target_label=data["target"],
             object_id=data["object_id"],
-            filename=data["filename"],
             content_type=data["content_type"],
             size=data["size"],
             user=request.user,

@@ -18,7 +18,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from apps.core.rbac.permissions import Grantee, queryset_for_flag
 from apps.core.records.services import object_file_attach
 from apps.core.uploads.limits import check_size
-from apps.core.uploads.sniffing import SNIFF_BYTES, check_content, file_type_not_allowed
+from apps.core.uploads.sniffing import (
+    SNIFF_BYTES,
+    check_content,
+    file_type_not_allowed,
+    stored_name,
+)
 from apps.core.uploads.storage import (
     storage_delete,
     storage_exists,
@@ -66,9 +71,11 @@ class AttachedFile:
 def upload_attach(
     *, target: UploadTarget, instance: models.Model, file: UploadedFile
 ) -> AttachedFile:
-    """Store a received file on the object's field, audited; 415 unless its content is allowed."""
-    check_content(file.read(SNIFF_BYTES), allowed=target.allowed_types)
+    """Store a received file on the object's field, audited; 415 unless its content is allowed.
+    It is stored under a generated name with the extension of its sniffed type."""
+    content_type = check_content(file.read(SNIFF_BYTES), allowed=target.allowed_types)
     file.seek(0)
+    file.name = stored_name(content_type)
     object_file_attach(instance=instance, field_name=target.field_name, file=file)
     return AttachedFile(instance=instance, target=target)
 
@@ -77,7 +84,6 @@ def upload_presign(
     *,
     target_label: str,
     object_id: uuid.UUID | str,
-    filename: str,
     content_type: str,
     size: int,
     user: Grantee,
@@ -90,7 +96,7 @@ def upload_presign(
     if content_type not in target.allowed_types:
         raise file_type_not_allowed(target.allowed_types)
     instance = _reachable(target, user, object_id)
-    key = storage_key(target, instance.pk, filename)
+    key = storage_key(target, instance.pk, content_type)
     token = upload_token_make(
         {
             "key": key,
@@ -117,10 +123,14 @@ def upload_local_max_bytes(*, token: str) -> int:
 
 
 def upload_local_store(*, token: str, file: UploadedFile) -> None:
-    """Store the file at the token's key (the local stand-in for S3); 400 when already used."""
-    key = upload_token_read(token)["key"]
+    """Store the file at the token's key (the local stand-in for S3); 400 when already used,
+    415 unless its content is of the type the presign declared (sniffed, as a direct upload)."""
+    payload = upload_token_read(token)
+    key = payload["key"]
     if storage_exists(key):
         raise ValidationError({"upload_token": [TOKEN_USED_MESSAGE]})
+    check_content(file.read(SNIFF_BYTES), allowed=(payload["content_type"],))
+    file.seek(0)
     storage_save(key, file)
 
 
@@ -137,7 +147,8 @@ def upload_complete(*, upload_token: str, user: Grantee) -> AttachedFile:
         raise ValidationError({"upload_token": [NOTHING_UPLOADED_MESSAGE]})
     try:
         check_size(storage_size(key), max_bytes=target.presign_max_bytes)
-        check_content(storage_read_head(key), allowed=target.allowed_types)
+        # The declared type: the key's extension was chosen from it at presign.
+        check_content(storage_read_head(key), allowed=(payload["content_type"],))
     except Exception:
         storage_delete(key)
         raise

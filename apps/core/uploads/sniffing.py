@@ -4,6 +4,7 @@ Executables, scripts, HTML and SVG are refused whatever a target allows.
 """
 
 import re
+import uuid
 
 from apps.core.exceptions import FileTypeNotAllowed
 
@@ -38,6 +39,14 @@ _SIGNATURES: list[tuple[re.Pattern[bytes], str]] = [
         "text/html",
     ),
 ]
+# The extension a stored file gets: from its sniffed type, never from the client's name.
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "application/pdf": ".pdf",
+}
 # Refused even if a target lists them: they run code or script in a browser.
 NEVER_ALLOWED = frozenset(
     {"application/x-executable", "text/x-script", "image/svg+xml", "text/html"}
@@ -55,6 +64,12 @@ def sniff_content_type(head: bytes) -> str | None:
 def file_type_not_allowed(allowed: tuple[str, ...]) -> FileTypeNotAllowed:
     """415 listing the allowed types."""
     return FileTypeNotAllowed(FILE_TYPE_MESSAGE.format(allowed=", ".join(allowed)))
+
+
+def stored_name(content_type: str) -> str:
+    """A fresh file name for content of this (sniffed) type: `<random>.<its extension>`, so a
+    PNG/HTML polyglot called `poc.html` is stored, and served, as a PNG."""
+    return f"{uuid.uuid4().hex}{EXTENSIONS.get(content_type, '')}"
 
 
 def check_content(head: bytes, *, allowed: tuple[str, ...]) -> str:

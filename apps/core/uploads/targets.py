@@ -1,7 +1,5 @@
 """Upload targets: the model file fields that accept uploads, their registry and storage keys."""
 
-import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +9,7 @@ from django.db import models
 from rest_framework.exceptions import ValidationError
 
 from apps.core.uploads.limits import MB
+from apps.core.uploads.sniffing import stored_name
 
 MIN_FILE_NAME_LENGTH = 255
 FIELD_TOO_SHORT_MESSAGE = (
@@ -92,7 +91,7 @@ def upload_target_get(label: str) -> UploadTarget:
     return target
 
 
-def storage_key(target: UploadTarget, object_id: Any, filename: str) -> str:
-    """A unique storage key under the target's folder; the client's name is only a suffix."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename)[-80:].lstrip(".-") or "file"
-    return f"uploads/{target.label}/{object_id}/{uuid.uuid4().hex}/{safe}"
+def storage_key(target: UploadTarget, object_id: Any, content_type: str) -> str:
+    """A unique storage key under the target's folder, named `<random>.<extension of the
+    declared type>`: the client's file name is never part of it."""
+    return f"uploads/{target.label}/{object_id}/{stored_name(content_type)}"

@@ -2,6 +2,7 @@
 (local signed URL on the embedded default; S3 over real HTTP against moto's server), and the
 upload services called directly."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from apps.core.uploads.services import (
     NOTHING_UPLOADED_MESSAGE,
     TOKEN_USED_MESSAGE,
     PresignedUpload,
+    upload_attach,
     upload_complete,
     upload_local_max_bytes,
     upload_local_store,
@@ -176,15 +178,16 @@ def test_presign_refuses_unknown_targets_big_sizes_bad_types_and_strangers(
     assert_error(presign(UserFactory(), note), 403, "permission_denied")
 
 
-def test_complete_checks_the_stored_bytes_and_deletes_bad_ones(owner: Any, note: Note) -> None:
+def test_the_local_store_and_complete_refuse_bad_bytes(owner: Any, note: Note) -> None:
     data = assert_envelope(presign(owner, note), 200)["data"]
-    api.client_for(None).post(
+    stored = api.client_for(None).post(
         data["url"], {"file": SimpleUploadedFile("x.png", BAD_FILES["html"])}, format="multipart"
     )
+    assert_error(stored, 415, "file_type_not_allowed")
     done = api.client_for(owner).post(
         COMPLETE, {"upload_token": data["upload_token"]}, format="json"
     )
-    assert_error(done, 415, "file_type_not_allowed")
+    assert_error(done, 400, "invalid", "upload_token")
     note.refresh_from_db()
     assert not note.attachment
     assert not default_storage.exists(upload_token_read(data["upload_token"])["key"])
@@ -409,7 +412,6 @@ def presigned(user: Any, note: Note, **overrides: Any) -> PresignedUpload:
     arguments = {
         "target_label": TARGET.label,
         "object_id": note.pk,
-        "filename": "scan.png",
         "content_type": "image/png",
         "size": 100,
         **overrides,
@@ -492,7 +494,7 @@ def test_complete_with_an_expired_token_is_400(owner: Any, note: Note, settings:
         (
             BAD_FILES["html"],
             FileTypeNotAllowed,
-            FILE_TYPE_MESSAGE.format(allowed=", ".join(TARGET.allowed_types)),
+            FILE_TYPE_MESSAGE.format(allowed="image/png"),  # the type the presign declared
         ),
     ],
     ids=["too-large", "refused-type"],
@@ -512,12 +514,33 @@ def test_complete_deletes_a_stored_object_it_refuses(
 
 
 @pytest.mark.parametrize(
-    ("filename", "suffix"),
-    [("../../etc/passwd", "etc-passwd"), ("...", "file"), ("my photo (1).png", "my-photo-1-.png")],
+    ("content_type", "extension"),
+    [("image/png", ".png"), ("image/jpeg", ".jpg"), ("application/pdf", ".pdf")],
 )
-def test_storage_keys_keep_only_a_safe_suffix_of_the_clients_name(
-    filename: str, suffix: str
+def test_storage_keys_are_generated_with_the_extension_of_the_type(
+    content_type: str, extension: str
 ) -> None:
-    key = storage_key(TARGET, "42", filename)
+    """Issue 12: keys kept the client's file name, so `poc.html` stayed an HTML page."""
+    key = storage_key(TARGET, "42", content_type)
     assert key.startswith(f"uploads/{TARGET.label}/42/")
-    assert key.rsplit("/", 1)[-1] == suffix
+    name = key.rsplit("/", 1)[-1]
+    assert re.fullmatch(rf"[0-9a-f]{{32}}\{extension}", name), name
+    assert storage_key(TARGET, "42", content_type) != key
+
+
+def test_a_png_html_polyglot_named_html_is_stored_as_a_png(owner: Any, note: Note) -> None:
+    polyglot = PNG + b"<html><script>alert(1)</script></html>"
+    attached = upload_attach(
+        target=TARGET, instance=note, file=SimpleUploadedFile("poc.html", polyglot)
+    )
+    name = attached.instance.attachment.name
+    assert name.endswith(".png") and "poc" not in name
+
+
+def test_the_local_presigned_store_sniffs_like_a_direct_upload(owner: Any, note: Note) -> None:
+    """Issue 12: the local pre-signed path stored whatever it received."""
+    token = presigned(owner, note).upload_token
+    for content in (BAD_FILES["html"], JPEG):  # refused, and not the declared PNG either
+        with pytest.raises(FileTypeNotAllowed):
+            upload_local_store(token=token, file=SimpleUploadedFile("x.png", content))
+    assert not default_storage.exists(upload_token_read(token)["key"])
