@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.core.idempotency.flow import idempotency_purge_expired
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.outbox import OutboxMessage
+from apps.core.platform.revocation import revoked_access_tokens_purge
 from apps.core.platform.tasks import (
     OUTBOX_BATCH,
     OUTBOX_MAX_ATTEMPTS,
@@ -35,6 +36,12 @@ def outbox_flush() -> int:
 def idempotency_purge() -> int:
     """Delete expired idempotency records; safe to run twice."""
     return idempotency_purge_expired()
+
+
+@shared_task(name="core.revoked_tokens_purge")
+def revoked_tokens_purge() -> int:
+    """Delete revocations of access tokens that have expired; safe to run twice."""
+    return revoked_access_tokens_purge()
 
 
 @shared_task(name="core.outbox_purge")

@@ -137,10 +137,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # counters, idempotency locks) and fails closed: an error there refuses the request (503).
 _CACHE_PREFIX = env.str("CACHE_KEY_PREFIX", default="app")
 if REDIS_URL:
+    # Short timeouts: Redis answers in well under a millisecond; a hung one must not make
+    # every request wait (the `default` cache then misses, see apps.core.platform.cache).
     _REDIS_OPTIONS = {
         "CLIENT_CLASS": "django_redis.client.DefaultClient",
-        "SOCKET_CONNECT_TIMEOUT": 2,
-        "SOCKET_TIMEOUT": 2,
+        "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+        "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
     }
     CACHES = {
         "default": {
@@ -207,6 +209,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "core.outbox_flush": {"task": "core.outbox_flush", "schedule": 60.0},
     "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
+    "core.revoked_tokens_purge": {"task": "core.revoked_tokens_purge", "schedule": 3600.0},
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
     "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
     "orders.order_exports_purge": {"task": "orders.order_exports_purge", "schedule": 3600.0},
@@ -433,6 +436,12 @@ TOP_UP_MAX_AMOUNT = Decimal(env.str("TOP_UP_MAX_AMOUNT", default="10000.00"))
 TRANSFER_DAILY_AMOUNT = Decimal(env.str("TRANSFER_DAILY_AMOUNT", default="2000.00"))
 TRANSFER_DAILY_COUNT = env.int("TRANSFER_DAILY_COUNT", default=50)
 WALLET_BALANCE_CACHE_SECONDS = env.int("WALLET_BALANCE_CACHE_SECONDS", default=300)
+
+# Throttle scopes that refuse requests (503) while their Redis counters are unreachable; the
+# others count per process meanwhile (apps.core.http.throttles).
+THROTTLE_FAIL_CLOSED_SCOPES: list[str] = env.list(
+    "THROTTLE_FAIL_CLOSED_SCOPES", default=["login", "password_reset", "payments"]
+)
 
 # ---------------------------------------------------------------------------
 # Chat (apps/chat): per-socket limits and the reconnect catch-up

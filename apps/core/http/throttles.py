@@ -6,9 +6,13 @@ limit of 5 across workers. These count in a fixed window with `cache.add` + `cac
 which are atomic in Redis (and under a lock in the local-memory cache).
 """
 
+import logging
+import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import (
     AnonRateThrottle,
@@ -17,12 +21,43 @@ from rest_framework.throttling import (
     UserRateThrottle,
 )
 
+logger = logging.getLogger("apps.throttles")
+LOCAL_KEYS_MAX = 10_000  # clients one process tracks before it drops those of past windows
+
+
+class LocalWindows:
+    """An in-process fixed-window counter: the stand-in while the shared cache is down (each
+    server process then limits on its own, which is looser but never unlimited)."""
+
+    def __init__(self) -> None:
+        """Empty counters."""
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._window: dict[str, int] = {}
+
+    def incr(self, key: str, window: int) -> int:
+        """Count one request for `key` in `window`; answers the count so far."""
+        with self._lock:
+            if self._window.get(key) != window:
+                self._window[key], self._counts[key] = window, 0
+                if len(self._window) > LOCAL_KEYS_MAX:  # forget keys of earlier windows
+                    stale = [k for k, w in self._window.items() if w != window]
+                    for old in stale:
+                        del self._window[old], self._counts[old]
+            self._counts[key] += 1
+            return self._counts[key]
+
+
+LOCAL_WINDOWS = LocalWindows()
+
 
 class AtomicWindowThrottle(SimpleRateThrottle):
     """Fixed-window counting for any SimpleRateThrottle (`rate` requests per window).
 
-    Counters live on the fail-closed `guard` cache: when it is down the request is refused
-    (503), never let through unthrottled.
+    Counters live on the `guard` cache (Redis in services mode). When it is down, a
+    security-critical scope (`THROTTLE_FAIL_CLOSED_SCOPES`: login, password reset, payments)
+    refuses the request (503); every other rate falls back to counting in this process, so
+    reads and ordinary writes keep working through a Redis outage.
     """
 
     @property
@@ -46,13 +81,28 @@ class AtomicWindowThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         window_key = f"{self.key}:{window}"
         self.window_end = (window + 1) * self.duration
+        try:
+            count = self._count(window_key)
+        except RedisError:
+            if self.fails_closed():
+                raise  # 503 service_unavailable (apps.core.http.handler)
+            logger.warning("throttle_cache_unavailable", extra={"key": self.key})
+            count = LOCAL_WINDOWS.incr(self.key, window)
+        return bool(count <= self.num_requests)
+
+    def _count(self, window_key: str) -> int:
+        """Count this request in the shared window; answers the count so far."""
         self.cache.add(window_key, 0, timeout=self.duration + 1)
         try:
-            count = self.cache.incr(window_key)
+            return int(self.cache.incr(window_key))
         except ValueError:  # the window expired between add and incr
             self.cache.add(window_key, 1, timeout=self.duration + 1)
-            count = 1
-        return bool(count <= self.num_requests)
+            return 1
+
+    def fails_closed(self) -> bool:
+        """Whether this rate refuses requests while its counters are unreachable."""
+        scope = getattr(self, "scope", None)
+        return scope in settings.THROTTLE_FAIL_CLOSED_SCOPES
 
     def wait(self) -> float:
         """Seconds until the window resets (at least 1)."""

@@ -11,6 +11,7 @@ from apps.core.models.base import (
 from apps.core.models.idempotency import IdempotencyRecord
 from apps.core.models.outbox import OutboxMessage
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
+from apps.core.models.tokens import RevokedAccessToken
 
 __all__ = [
     "AllObjectsManager",
@@ -21,6 +22,7 @@ __all__ = [
     "IdempotencyRecord",
     "OutboxMessage",
     "PermissionScope",
+    "RevokedAccessToken",
     "Role",
     "RolePermission",
     "SoftDeleteManager",

@@ -6,19 +6,26 @@ Access tokens are stateless JWTs; two records make them revocable before they ex
   reads the user row the authentication loads anyway: no extra query, nothing lost when Redis
   restarts, and no one-second window (a token minted a moment before a password change is
   refused, the fresh pair handed back after it is not);
-- one token, by its `jti` (logout revokes the caller's access token until its expiry), on the
-  fail-closed `guard` cache.
+- one token, by its `jti` (logout revokes the caller's access token until its expiry): a row
+  in the database, fronted by the `default` cache (a hit costs one cache read; a miss, or a
+  Redis outage, one indexed query), so a Redis restart revives nothing and an outage refuses
+  nobody.
 HTTP (TracedJWTAuthentication) and WebSockets (JWTAuthMiddleware) both check them. The user
 model must have a `token_generation` integer field.
 """
 
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
+
+from apps.core.models.tokens import RevokedAccessToken
 
 GENERATION_CLAIM = "gen"
 
@@ -30,14 +37,33 @@ class Claims(Protocol):
         """The claim's value, or `default`."""
 
 
-def _guard() -> Any:
-    """The fail-closed cache: when it is down, the check raises and the request is refused."""
-    return caches["guard"]
+def _jti_key(jti: str) -> str:
+    """The cache key of one token's revocation state."""
+    return f"revoked:jti:{jti}"
+
+
+def _seconds_left(expires_at: int) -> int:
+    """Seconds until a token expiring at `expires_at` (a Unix time) expires; at least 1."""
+    return max(1, int(expires_at - time.time()))
 
 
 def access_token_revoke(*, jti: str, expires_at: int) -> None:
-    """Refuse this access token from now until it expires."""
-    _guard().set(f"revoked:jti:{jti}", 1, timeout=max(1, int(expires_at - time.time())))
+    """Refuse this access token from now until it expires (durably)."""
+    try:
+        with transaction.atomic():
+            RevokedAccessToken.objects.create(
+                jti=jti, expires_at=datetime.fromtimestamp(expires_at, tz=UTC)
+            )
+    except IntegrityError:  # already revoked
+        pass
+    cache.set(_jti_key(jti), True, timeout=_seconds_left(expires_at))
+
+
+def revoked_access_tokens_purge() -> int:
+    """Forget revocations of tokens that have expired anyway; answers how many."""
+    expired: Any = RevokedAccessToken.all_objects.filter(expires_at__lt=timezone.now())
+    count, _ = expired.hard_delete()
+    return int(count)
 
 
 def user_access_tokens_revoke(*, user_id: uuid.UUID | str) -> int:
@@ -58,4 +84,12 @@ def access_token_is_revoked(*, token: Claims, user: Any) -> bool:
     if int(token.get(GENERATION_CLAIM, 0)) != int(getattr(user, "token_generation", 0)):
         return True
     jti = token.get("jti")
-    return bool(jti and _guard().get(f"revoked:jti:{jti}"))
+    if not jti:
+        return False
+    known = cache.get(_jti_key(jti))
+    if known is not None:
+        return bool(known)
+    revoked = RevokedAccessToken.objects.filter(jti=jti).exists()
+    # `add`: a revocation written meanwhile (with `set`) is never overwritten by this answer.
+    cache.add(_jti_key(jti), revoked, timeout=_seconds_left(int(token.get("exp", 0))))
+    return revoked
