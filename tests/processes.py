@@ -1,6 +1,7 @@
 """Helpers for tests that start real server processes (daphne, celery worker, moto)."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,13 +80,16 @@ def _test_database_env() -> dict[str, str]:
 
 
 @contextmanager
-def asgi_server(*, timeout: float = 30.0) -> Iterator[int]:
+def asgi_server(*, timeout: float = 30.0, env: dict[str, str] | None = None) -> Iterator[int]:
     """A real daphne process serving config.asgi (HTTP and WebSockets) on this test's
-    database and the Redis of the environment; yields its port once it accepts connections."""
+    database and the Redis of the environment (or `env`'s); yields its port once it accepts
+    connections."""
     port = free_port()
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     server = subprocess.Popen(  # noqa: S603 - fixed command
-        [*command, "config.asgi:application"], cwd=ROOT, env=_test_database_env()
+        [*command, "config.asgi:application"],
+        cwd=ROOT,
+        env={**_test_database_env(), **(env or {})},
     )
     try:
         deadline = time.monotonic() + timeout
@@ -102,6 +106,51 @@ def asgi_server(*, timeout: float = 30.0) -> Iterator[int]:
         server.terminate()
         server.wait(timeout=30)
         wait_for_other_db_sessions_to_close()
+
+
+class RedisServer:
+    """A private redis-server on one port (no persistence), for fault drills: `start()`,
+    `stop()` (a kill, as an outage) and `start()` again on the same port."""
+
+    def __init__(self, port: int) -> None:
+        """Not started yet."""
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start it and wait until it accepts connections."""
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is not installed (the services pass needs it)")
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self.process = subprocess.Popen(  # noqa: S603 - fixed command
+            [executable, *arguments, "--appendonly", "no"], stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Kill it (SIGKILL: an outage, not a shutdown)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def __enter__(self) -> "RedisServer":
+        """Started."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stopped."""
+        self.stop()
 
 
 @contextmanager

@@ -1,0 +1,70 @@
+"""The Redis fault drill (issue 12), on real processes: a daphne server on its own Redis,
+which is killed and started again while clients call the API."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests import api_cases as api
+from tests.catalog.factories import ProductFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.processes import RedisServer, asgi_server, free_port
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def call(base: str, path: str, *, body: Any = None, token: str | None = None) -> tuple[int, float]:
+    """One request; its status and how long it took."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)  # noqa: S310
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            status = int(response.status)
+    except urllib.error.HTTPError as error:
+        status = int(error.code)
+    return status, time.monotonic() - started
+
+
+def test_with_redis_killed_reads_answer_fast_logins_refuse_and_all_recovers() -> None:
+    user = UserFactory()
+    ProductFactory()
+    port = free_port()
+    env = {
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "CACHE_KEY_PREFIX": "drill",
+    }
+    login_body = {"email": user.email, "password": DEFAULT_PASSWORD}
+    products, me, login = (
+        api.api_url("catalog-product-list"),
+        api.api_url("accounts:me"),
+        api.api_url("accounts:login"),
+    )
+    with RedisServer(port) as redis, asgi_server(env=env) as web:
+        base = f"http://127.0.0.1:{web}"
+        assert call(base, products)[0] == 200
+        token_request = urllib.request.Request(  # noqa: S310
+            f"{base}{login}",
+            data=json.dumps(login_body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(token_request, timeout=10) as response:  # noqa: S310
+            access = json.loads(response.read())["data"]["access"]
+
+        redis.stop()  # killed
+        for path, token, expected in ((products, None, 200), (me, access, 200)):
+            status, took = call(base, path, token=token)
+            assert (status, took < 1.0) == (expected, True), (path, status, took)
+        assert call(base, login, body=login_body)[0] == 503
+        assert call(base, "/health/ready/")[0] == 503
+
+        redis.start()  # back: the server recovers without a restart
+        assert call(base, login, body=login_body)[0] == 200
+        assert call(base, "/health/ready/")[0] == 200
