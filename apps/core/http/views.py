@@ -1,7 +1,7 @@
 """Base view classes every feature app builds on: lists of mixins, nothing else.
 
 - `AppAPIView`: a plain endpoint (answers through `send_response`, actor context for the
-  audit log, `idempotent_methods`).
+  audit log, `idempotent_methods`, writes rolled back behind a 5xx).
 - `AppModelListAPIViewSet`: list with pagination, django-filter, search and ordering.
 - `AppModelRetrieveAPIViewSet`: one object.
 - `AppModelCUDAPIViewSet`: create (one or an array), update, partial update, bulk update
@@ -18,6 +18,7 @@ from apps.core.http.mixins import (
     ActorContextMixin,
     AppUpdateModelMixin,
     AppViewMixin,
+    AtomicWritesMixin,
     BulkCreateModelMixin,
     BulkUpdateModelMixin,
     CachedListModelMixin,
@@ -30,7 +31,7 @@ from apps.core.http.mixins import (
 )
 
 
-class AppAPIView(IdempotencyMixin, ActorContextMixin, AppViewMixin, APIView):
+class AppAPIView(AtomicWritesMixin, IdempotencyMixin, ActorContextMixin, AppViewMixin, APIView):
     """A plain endpoint on the core layer.
 
     Subclasses declare `permission_classes`, `throttle_classes` and the serializers they use.
@@ -38,6 +39,7 @@ class AppAPIView(IdempotencyMixin, ActorContextMixin, AppViewMixin, APIView):
 
 
 class AppGenericViewSet(
+    AtomicWritesMixin,
     IdempotencyMixin,
     ActorContextMixin,
     FeatureScopeMixin,

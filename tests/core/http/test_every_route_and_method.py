@@ -87,3 +87,27 @@ def test_a_database_that_refuses_is_503_with_retry_after_never_500(
     body = assert_envelope(response, 503)
     assert body["errors"][0]["code"] == "service_unavailable"
     assert response["Retry-After"] == "5"
+
+
+@pytest.mark.urls("tests.core.urls")
+def test_a_crash_after_a_write_leaves_nothing_committed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: a write whose answer failed to build (scope `own` without an owner field)
+    was a 500 after the row and its audit row were committed, so a retry duplicated it."""
+    from apps.core.models import AuditLog
+    from tests.testapp.models import Note
+    from tests.testapp.views import NoteViewSet
+
+    def broken(self: Any, instance: Any) -> Any:
+        raise RuntimeError("the answer could not be built")
+
+    monkeypatch.setattr(NoteViewSet, "get_response_serializer", broken)
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    client = api.client_for(user)
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("test-note-list"), {"title": "once", "body": "text", "priority": 1}, format="json"
+    )
+    assert_envelope(response, 500)
+    assert not Note.all_objects.filter(title="once").exists()
+    assert not AuditLog.objects.filter(model="testapp.note").exists()

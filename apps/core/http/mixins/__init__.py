@@ -5,6 +5,7 @@ own mixins; list and retrieve are DRF's ListModelMixin and RetrieveModelMixin th
 """
 
 from apps.core.http.mixins.actor import ActorContextMixin
+from apps.core.http.mixins.atomic import AtomicWritesMixin
 from apps.core.http.mixins.bulk import BulkCreateModelMixin, BulkUpdateModelMixin
 from apps.core.http.mixins.caching import (
     CachedListModelMixin,
@@ -25,6 +26,7 @@ __all__ = [
     "AppCreateModelMixin",
     "AppUpdateModelMixin",
     "AppViewMixin",
+    "AtomicWritesMixin",
     "BulkCreateModelMixin",
     "BulkUpdateModelMixin",
     "CachedListModelMixin",
