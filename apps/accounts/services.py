@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,6 +22,7 @@ from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
 from apps.core.models.audit import AuditAction
 from apps.core.platform.revocation import (
+    GENERATION_CLAIM,
     access_token_revoke,
     token_generation_claim,
     user_access_tokens_revoke,
@@ -72,20 +72,18 @@ def user_register(*, email: str, password: str, name: str) -> User:
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc
 
 
-def auth_login(*, email: str, password: str, http_request: HttpRequest | None = None) -> TokenPair:
+def auth_login(*, email: str, password: str, http_request: HttpRequest) -> TokenPair:
     """Check the credentials and issue a token pair; same 401 for any failure.
 
-    `http_request` is only handed to Django's `authenticate()`, for the login guard
-    (apps.accounts.login_guard) to count failures per account and address; a locked-out
-    login is answered 429 by its middleware.
+    `http_request` is only handed to Django's `authenticate()` (the login guard needs it,
+    apps.accounts.login_guard, to count failures per account and address; a locked-out login
+    is answered 429 by its middleware) and to `user_logged_in`.
     """
     user = authenticate(http_request, email=normalize_email(email), password=password)
     if user is None or not user.is_active:
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS_MESSAGE)
-    if http_request is not None:  # as Django's login(): last_login, and the guard's reset
-        user_logged_in.send(sender=User, request=http_request, user=user)
-    else:
-        update_last_login(User, user)
+    # As Django's login() does: last_login, and the guard forgets this account's failures.
+    user_logged_in.send(sender=User, request=http_request, user=user)
     return _issue_tokens(user)
 
 
@@ -107,8 +105,16 @@ def auth_token_refresh(*, refresh: str) -> TokenPair:
         )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
-        user = User.objects.filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True).first()
-        if user is None:
+        # The user row is locked too: a password change (which moves the generation and
+        # blacklists every outstanding token) and this rotation happen one after the other.
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True)
+            .first()
+        )
+        if user is None or token_generation_claim(user) != {
+            GENERATION_CLAIM: int(token.get(GENERATION_CLAIM, 0))
+        }:
             raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
         BlacklistedToken.objects.create(token=outstanding)
         return _issue_tokens(user)

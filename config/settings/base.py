@@ -258,7 +258,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success forgets that account's failures only (apps.accounts.login_guard), not the
+# address's: axes' own reset would let any account clear an attack from the same address.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_USERNAME_CALLABLE = "apps.accounts.login_guard.login_username"
 AXES_CLIENT_IP_CALLABLE = "apps.accounts.login_guard.login_client_ip"

@@ -92,3 +92,17 @@ def test_a_success_before_the_limit_starts_the_account_count_again() -> None:
             api_login(user.email, WRONG, ip=ip)
         assert api_login(user.email, DEFAULT_PASSWORD, ip=ip).status_code == 200
     assert not AccessAttempt.objects.filter(username=user.email, failures_since_start__gte=3)
+
+
+def test_another_accounts_success_from_the_same_address_does_not_clear_the_count(
+    admin_user: User,
+) -> None:
+    """Review of issue 12: axes' own reset on success deleted every failure from the address,
+    so an attacker could clear the count by logging into their own account."""
+    attacker = UserFactory()
+    for _ in range(2):
+        assert_error(
+            api_login(admin_user.email, WRONG, ip="10.3.0.1"), 401, "authentication_failed"
+        )
+    assert api_login(attacker.email, DEFAULT_PASSWORD, ip="10.3.0.1").status_code == 200
+    assert_error(api_login(admin_user.email, WRONG, ip="10.3.0.9"), 429, "throttled")

@@ -294,3 +294,16 @@ def test_a_profile_update_from_a_stale_copy_writes_only_name_and_phone() -> None
 
     stored = User.all_objects.get(pk=user.pk)
     assert (stored.name, stored.is_active, stored.password) == ("After", False, "reset-elsewhere")
+
+
+def test_a_refresh_token_of_an_earlier_generation_is_refused(
+    api_client: APIClient, user: User
+) -> None:
+    """Review of issue 12: the refresh never compared the token's generation, so a refresh
+    token that escaped the blacklist (a rotation racing a password change) still worked."""
+    from apps.core.platform.revocation import user_access_tokens_revoke
+
+    pair = login(api_client, user.email)
+    user_access_tokens_revoke(user_id=user.pk)  # the generation moves on, nothing blacklisted
+    response = api_client.post(REFRESH, {"refresh": pair["refresh"]}, format="json")
+    assert_error(response, 401, "authentication_failed")

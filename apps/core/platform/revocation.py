@@ -28,6 +28,7 @@ from django.utils import timezone
 from apps.core.models.tokens import RevokedAccessToken
 
 GENERATION_CLAIM = "gen"
+NOT_REVOKED_CACHE_SECONDS = 10
 
 
 class Claims(Protocol):
@@ -91,5 +92,9 @@ def access_token_is_revoked(*, token: Claims, user: Any) -> bool:
         return bool(known)
     revoked = RevokedAccessToken.objects.filter(jti=jti).exists()
     # `add`: a revocation written meanwhile (with `set`) is never overwritten by this answer.
-    cache.add(_jti_key(jti), revoked, timeout=_seconds_left(int(token.get("exp", 0))))
+    # "Not revoked" is kept briefly only: should a logout's cache write be lost (a Redis
+    # timeout), the database answers again within NOT_REVOKED_CACHE_SECONDS.
+    seconds = _seconds_left(int(token.get("exp", 0)))
+    timeout = seconds if revoked else min(seconds, NOT_REVOKED_CACHE_SECONDS)
+    cache.add(_jti_key(jti), revoked, timeout=timeout)
     return revoked

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import api_cases as api
 from tests.chat import factories as chat
-from tests.envelope import assert_envelope
+from tests.envelope import assert_envelope, assert_error
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +111,28 @@ def test_a_crash_after_a_write_leaves_nothing_committed(monkeypatch: pytest.Monk
     assert_envelope(response, 500)
     assert not Note.all_objects.filter(title="once").exists()
     assert not AuditLog.objects.filter(model="testapp.note").exists()
+
+
+@pytest.mark.urls("tests.core.urls")
+def test_a_database_that_refuses_a_write_is_503_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review of issue 12: with the request's transaction opened before DRF's error handling,
+    a database down on POST/PUT/PATCH/DELETE escaped as a 500."""
+    from django.db import OperationalError
+
+    from apps.core.http.mixins import atomic
+
+    class Refused:
+        def __enter__(self) -> None:
+            raise OperationalError("connection to server at 127.0.0.1 failed")
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    user = UserFactory()
+    api.grant(user, "testapp.notes")
+    client = api.client_for(user)
+    client.raise_request_exception = False
+    monkeypatch.setattr(atomic.transaction, "atomic", lambda *a, **k: Refused())
+    response = client.post(reverse("test-note-list"), {"title": "t", "body": "b"}, format="json")
+    assert_error(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5"

@@ -83,3 +83,28 @@ def test_the_local_windows_count_per_key_and_window() -> None:
     assert [windows.incr("a", 1) for _ in range(3)] == [1, 2, 3]
     assert windows.incr("b", 1) == 1
     assert windows.incr("a", 2) == 1  # a new window starts from zero
+
+
+def test_not_revoked_is_cached_briefly_so_a_lost_logout_write_heals_fast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of issue 12: `not revoked` was cached for the token's whole life, so a logout
+    whose cache write was lost left the token valid for up to 15 minutes."""
+    from django.core.cache import cache
+
+    from apps.core.platform.revocation import NOT_REVOKED_CACHE_SECONDS
+
+    timeouts: list[Any] = []
+    original = cache.add
+
+    def recording_add(key: str, value: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        if key.startswith("revoked:jti:"):
+            timeouts.append((value, timeout))
+        return original(key, value, timeout=timeout, **kwargs)
+
+    monkeypatch.setattr(cache, "add", recording_add)
+    assert_envelope(api.client_for(UserFactory()).get(api.api_url("accounts:me")), 200)
+    assert timeouts
+    assert all(
+        value is False and timeout <= NOT_REVOKED_CACHE_SECONDS for value, timeout in timeouts
+    )

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import status
@@ -22,11 +22,29 @@ class AtomicWritesMixin(APIView):
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """DRF's dispatch, inside a transaction for unsafe methods."""
-        if request.method in SAFE_METHODS:
+        """DRF's dispatch, inside a transaction for unsafe methods (idempotent requests run
+        in the idempotency flow's own transaction, which must commit before its key is
+        released). A database that cannot open or commit the transaction answers 503."""
+        method = str(request.method)
+        requires_idempotency = getattr(self, "requires_idempotency", None)
+        if method in SAFE_METHODS or (requires_idempotency and requires_idempotency(method)):
             return super().dispatch(request, *args, **kwargs)
-        with transaction.atomic():
-            response = super().dispatch(request, *args, **kwargs)
-            if status.is_server_error(response.status_code):
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                response = super().dispatch(request, *args, **kwargs)
+                if status.is_server_error(response.status_code):
+                    transaction.set_rollback(True)
+        except (OperationalError, InterfaceError) as exc:  # the database went away
+            return self.database_unavailable(request, exc, *args, **kwargs)
         return response
+
+    def database_unavailable(
+        self, request: HttpRequest, exc: Exception, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        """The 503 answer, built the way DRF answers any exception."""
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        response = self.handle_exception(exc)
+        finalized: HttpResponseBase = self.finalize_response(drf_request, response, *args, **kwargs)
+        return finalized
