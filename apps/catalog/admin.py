@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from apps.catalog.models import Banner, Category, Product, Tag
-from apps.core.admin import DeletedFilter, SoftDeleteAdmin
+from apps.core.admin import DeletedFilter, SniffedImageForm, SoftDeleteAdmin
 
 
 @admin.register(Category)
@@ -27,7 +27,10 @@ class TagAdmin(SoftDeleteAdmin):
 
 @admin.register(Product)
 class ProductAdmin(SoftDeleteAdmin):
-    """Products (saves bump the version, so API clients holding an old one get 409)."""
+    """Products (saves bump the version, so API clients holding an old one get 409); the
+    image must be an image by its content and is stored under a generated name."""
+
+    form = SniffedImageForm
 
     list_display = (
         "sku",
@@ -48,7 +51,9 @@ class ProductAdmin(SoftDeleteAdmin):
 
 @admin.register(Banner)
 class BannerAdmin(SoftDeleteAdmin):
-    """Banners."""
+    """Banners; the image must be an image by its content."""
+
+    form = SniffedImageForm
 
     list_display = ("title", "position", "starts_at", "ends_at", "is_deleted")
     list_filter = (DeletedFilter,)

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.core.models import BaseModel, VersionedModel
+from apps.core.uploads.sniffing import GeneratedUploadName
 
 LIVE = models.Q(is_deleted=False)
 
@@ -72,7 +73,7 @@ class Product(VersionedModel):
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="products")
-    image = models.FileField(upload_to="products/", blank=True, max_length=255)
+    image = models.FileField(upload_to=GeneratedUploadName("products"), blank=True, max_length=255)
     attributes = models.JSONField(default=dict, blank=True)
 
     class Meta(VersionedModel.Meta):
@@ -107,7 +108,7 @@ class Banner(BaseModel):
     """A home-screen banner shown between `starts_at` and `ends_at`."""
 
     title = models.CharField(max_length=120)
-    image = models.FileField(upload_to="banners/", blank=True, max_length=255)
+    image = models.FileField(upload_to=GeneratedUploadName("banners"), blank=True, max_length=255)
     link = models.URLField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     starts_at = models.DateTimeField()

@@ -4,16 +4,18 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import HttpRequest
 
-from apps.core.exceptions import Conflict
+from apps.core.exceptions import Conflict, FileTypeNotAllowed
 from apps.core.models.audit import AuditAction, AuditLog
 from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.context import acting_as
 from apps.core.rbac.services import own_scope_errors
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_restore, object_save, object_soft_delete
+from apps.core.uploads.sniffing import IMAGE_TYPES, SNIFF_BYTES, check_content
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -85,6 +87,23 @@ class SoftDeleteAdmin(admin.ModelAdmin):
                 except Conflict as exc:
                     self.message_user(request, f"{obj}: {exc.detail}", messages.ERROR)
         self.message_user(request, f"Restored {restored} row(s).", messages.SUCCESS)
+
+
+class SniffedImageForm(forms.ModelForm):
+    """An admin form whose `image` upload must be an image by its content (sniffed, as the
+    API's uploads are), whatever its name says."""
+
+    def clean_image(self) -> Any:
+        """The uploaded file when its bytes are an allowed image; the stored one unchanged."""
+        image = self.cleaned_data.get("image")
+        if isinstance(image, UploadedFile):  # a new upload, not the file already stored
+            try:
+                check_content(image.read(SNIFF_BYTES), allowed=IMAGE_TYPES)
+            except FileTypeNotAllowed as exc:
+                raise forms.ValidationError(str(exc.detail), code="invalid") from exc
+            finally:
+                image.seek(0)
+        return image
 
 
 class RolePermissionForm(forms.ModelForm):

@@ -1,5 +1,6 @@
 """Catalog rules: prices, constraints, filters, caching, ETags, bulk, locking."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -468,3 +469,36 @@ def test_product_attributes_are_bounded(attributes: str, code: str, attr: str | 
     assert created.status_code == 201, created.content[:300]
     detail = api.api_url("catalog-product-detail", pk=created.json()["data"]["id"])
     assert api.client_for(None).get(detail).status_code == 200
+
+
+def test_admin_image_uploads_are_sniffed_and_stored_under_a_generated_name() -> None:
+    """Review of issue 12: images uploaded in the admin kept the client's name (`poc.html`
+    was stored and served as HTML) and were never sniffed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from apps.accounts.models import User
+
+    admin_client = Client()
+    admin_client.force_login(User.objects.create_superuser("root@example.com", "x", name="Root"))
+    banner = Banner.objects.create(
+        title="Sale", starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=1)
+    )
+    url = reverse("admin:catalog_banner_change", args=[banner.pk])
+    fields = {
+        "title": "Sale",
+        "link": "",
+        "position": 0,
+        "starts_at_0": banner.starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": banner.starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": banner.ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": banner.ends_at.strftime("%H:%M:%S"),
+    }
+    page = b"<html><script>alert(1)</script></html>"
+    refused = admin_client.post(url, {**fields, "image": SimpleUploadedFile("x.png", page)})
+    assert refused.status_code == 200 and b"not allowed" in refused.content
+    polyglot = b"\x89PNG\r\n\x1a\n" + bytes(16) + page
+    saved = admin_client.post(url, {**fields, "image": SimpleUploadedFile("poc.html", polyglot)})
+    assert saved.status_code == 302, saved.content[:500]
+    banner.refresh_from_db()
+    assert re.fullmatch(r"banners/[0-9a-f]{32}", banner.image.name), banner.image.name

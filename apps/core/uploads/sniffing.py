@@ -5,6 +5,10 @@ Executables, scripts, HTML and SVG are refused whatever a target allows.
 
 import re
 import uuid
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.utils.deconstruct import deconstructible
 
 from apps.core.exceptions import FileTypeNotAllowed
 
@@ -78,3 +82,31 @@ def check_content(head: bytes, *, allowed: tuple[str, ...]) -> str:
     if content_type is None or content_type in NEVER_ALLOWED or content_type not in allowed:
         raise file_type_not_allowed(allowed)
     return content_type
+
+
+SAFE_EXTENSIONS = frozenset(EXTENSIONS.values()) | {".jpeg"}
+
+
+@deconstructible
+class GeneratedUploadName:
+    """`upload_to` that never keeps the client's file name: `<folder>/<random><.ext>`, the
+    extension kept only when it is one of an allowed type's (a direct API upload arrives here
+    already named after its sniffed type; an admin upload called `poc.html` gets none)."""
+
+    def __init__(self, folder: str) -> None:
+        """Files go under `folder`."""
+        self.folder = folder.strip("/")
+
+    def __call__(self, instance: Any, filename: str) -> str:
+        """The stored name of a new file."""
+        extension = PurePosixPath(filename).suffix.lower()
+        suffix = extension if extension in SAFE_EXTENSIONS else ""
+        return f"{self.folder}/{uuid.uuid4().hex}{suffix}"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal for the same folder (so migrations see no change)."""
+        return isinstance(other, GeneratedUploadName) and other.folder == self.folder
+
+    def __hash__(self) -> int:
+        """By folder."""
+        return hash(self.folder)
