@@ -66,6 +66,22 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
     )
 
+    def related_for_audit(self, obj: Any) -> dict[str, Any]:
+        """A user's admin groups and permissions (what a staff user may do in the admin):
+        audited before and after when the form changes them."""
+        groups = sorted(obj.groups.values_list("name", flat=True)) if obj.pk else []
+        permissions = (
+            sorted(
+                f"{app}.{codename}"
+                for app, codename in obj.user_permissions.values_list(
+                    "content_type__app_label", "codename"
+                )
+            )
+            if obj.pk
+            else []
+        )
+        return {"groups": groups, "user_permissions": permissions}
+
     def user_change_password(
         self,
         request: HttpRequest,

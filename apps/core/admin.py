@@ -48,7 +48,44 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset.filter(is_deleted=False)
 
 
-class SoftDeleteAdmin(admin.ModelAdmin):
+class RelatedChangesAuditMixin(admin.ModelAdmin):
+    """Records what Django's admin saves after the row itself (inlines, many-to-many fields):
+    `related_for_audit(obj)` says what belongs to the row (by default its `audit_related()`,
+    such as a role's permissions); when it changed, one audit row records it before and
+    after. Call `remember_related()` before saving the row; `save_related` does the rest."""
+
+    def related_for_audit(self, obj: Any) -> dict[str, Any] | None:
+        """The related values to record for `obj` (None: nothing to record)."""
+        related = getattr(obj, "audit_related", None)
+        return related() if callable(related) else None
+
+    def remember_related(self, request: HttpRequest, obj: Any, change: bool) -> None:
+        """Keep the related values as they are before this admin save (per request)."""
+        before = self.related_for_audit(obj) if change else None
+        request._audit_related_before = (change, before)  # type: ignore[attr-defined]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Save inlines and many-to-many fields, then record what changed among them."""
+        super().save_related(request, form, formsets, change)
+        remembered = getattr(request, "_audit_related_before", None)
+        obj = form.instance
+        after = self.related_for_audit(obj)
+        if remembered is None or after is None:
+            return
+        was_change, before = remembered
+        before = before if was_change and before is not None else {key: [] for key in after}
+        if after == before:
+            return
+        base = snapshot(obj)
+        with acting_as(request):
+            model_changed_send(
+                model=type(obj),
+                action=AuditAction.UPDATE,
+                changes=[Change(obj, {**base, **before}, {**base, **after})],
+            )
+
+
+class SoftDeleteAdmin(RelatedChangesAuditMixin, admin.ModelAdmin):
     """Admin for BaseModel models: deletes are soft (audited), a filter shows the trash,
     and the restore action brings rows back."""
 
@@ -61,6 +98,7 @@ class SoftDeleteAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Save through the core service, recorded (actor, address, diff) like an API write."""
+        self.remember_related(request, obj, change)
         with acting_as(request):
             object_save(instance=obj)
 
@@ -145,32 +183,11 @@ class FeatureAdmin(SoftDeleteAdmin):
 @admin.register(Role)
 class RoleAdmin(SoftDeleteAdmin):
     """Roles with their permissions inline; a change of the permissions is audited as the
-    role's permission set before and after (the inline rows are saved by Django's formsets,
-    after the role itself)."""
+    role's permission set before and after (RelatedChangesAuditMixin)."""
 
     list_display = ("code", "name", "is_deleted")
     search_fields = ("code", "name")
     inlines = (RolePermissionInline,)
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Remember the permission set before the inlines change it, then save the role."""
-        before = obj.audit_related() if change else {"permissions": []}
-        request._role_permissions_before = before  # type: ignore[attr-defined]  # per request
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Save the inlines, then record the role's permission set if it changed."""
-        super().save_related(request, form, formsets, change)
-        role = form.instance
-        before = getattr(request, "_role_permissions_before", None)
-        if before is None or role.audit_related() == before:
-            return
-        with acting_as(request):
-            model_changed_send(
-                model=Role,
-                action=AuditAction.UPDATE,
-                changes=[Change(role, {**snapshot(role), **before})],
-            )
 
 
 @admin.register(UserRole)

@@ -134,3 +134,37 @@ def test_role_permission_changes_in_the_admin_inline_are_audited(
     row = AuditLog.objects.get(object_id=str(role.pk), action="update")
     assert row.changes == {"permissions": [[], ["catalog.products: retrieve,update (all)"]]}
     assert row.actor.email == "root@example.com"
+
+
+def test_admin_groups_and_permissions_given_to_a_user_are_audited(
+    admin_client_logged_in: Client,
+) -> None:
+    """Review of issue 12: a user's admin groups and permissions changed without a trace."""
+    from django.contrib.auth.models import Group, Permission
+
+    from apps.core.models import AuditLog
+
+    user = UserFactory(email="staffer@example.com", name="Staffer", is_staff=True)
+    group = Group.objects.create(name="editors")
+    permission = Permission.objects.get(codename="change_user")
+    response = admin_client_logged_in.post(
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        {
+            "email": user.email,
+            "name": user.name,
+            "phone": "",
+            "is_active": "on",
+            "is_staff": "on",
+            "groups": [group.pk],
+            "user_permissions": [permission.pk],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content[:800]
+    row = AuditLog.objects.filter(object_id=str(user.pk), action="update").latest("created_at")
+    assert row.changes == {
+        "groups": [[], ["editors"]],
+        "user_permissions": [[], ["accounts.change_user"]],
+    }
+    assert row.actor.email == "root@example.com"

@@ -83,7 +83,8 @@ def _changes_of(action: str, change: Change) -> dict[str, list[Any]]:
         return _STATE_CHANGES[action]
     secrets = secret_fields(instance)
     if action == AuditAction.UPDATE:
-        return diff(change.before or {}, snapshot(instance), secrets)
+        after = change.after if change.after is not None else snapshot(instance)
+        return diff(change.before or {}, after, secrets)
     if action == AuditAction.PURGE:  # the last values of the row
         last = change.before if change.before is not None else snapshot(instance)
         return {key: [_public(key, value, secrets), None] for key, value in last.items()}

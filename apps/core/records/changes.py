@@ -30,10 +30,12 @@ model_changed = Signal()
 
 @dataclass(frozen=True)
 class Change:
-    """One changed row: the instance as it is now, and its values before (None if new)."""
+    """One changed row: the instance as it is now, and its values before (None if new); and
+    after, when the caller knows more than `snapshot()` reads (values beside the columns)."""
 
     instance: models.Model
     before: Snapshot | None = None
+    after: Snapshot | None = None
 
 
 def snapshot(instance: models.Model) -> Snapshot:
