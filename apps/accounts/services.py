@@ -160,9 +160,15 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     return object_update(instance=user, data=changes)
 
 
-def user_password_change(*, user: User, old_password: str, new_password: str) -> TokenPair:
-    """Set a new password, revoke every session, and return a fresh pair for this device."""
-    if not user.check_password(old_password):
+def user_password_change(
+    *, user: User, old_password: str, new_password: str, http_request: HttpRequest
+) -> TokenPair:
+    """Set a new password, revoke every session, and return a fresh pair for this device.
+
+    The old password is checked through `authenticate()`, so wrong guesses count toward the
+    login guard's lockout like failed logins (a stolen access token is no way around it).
+    """
+    if authenticate(http_request, email=user.email, password=old_password) is None:
         raise exceptions.ValidationError({"old_password": [WRONG_PASSWORD_MESSAGE]})
     with transaction.atomic():
         _password_set(user, new_password)

@@ -150,7 +150,9 @@ class PasswordChangeAPIView(AppAPIView):
         """Every other session is revoked; the answer holds a new pair for this device."""
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        pair = services.user_password_change(user=caller(request), **serializer.validated_data)
+        pair = services.user_password_change(
+            user=caller(request), **serializer.validated_data, http_request=request._request
+        )
         return self.send_response(pair.as_dict(), message=PASSWORD_CHANGED_MESSAGE)
 
 

@@ -106,3 +106,18 @@ def test_another_accounts_success_from_the_same_address_does_not_clear_the_count
         )
     assert api_login(attacker.email, DEFAULT_PASSWORD, ip="10.3.0.1").status_code == 200
     assert_error(api_login(admin_user.email, WRONG, ip="10.3.0.9"), 429, "throttled")
+
+
+def test_wrong_old_passwords_on_password_change_count_toward_the_lockout() -> None:
+    """Review of issue 12: with a stolen access token, `password/change/` allowed unlimited
+    guesses of the password (throttled only, never locked)."""
+    user = UserFactory()
+    client = api.client_for(user)
+    url = api.api_url("accounts:password-change")
+    guess = {"old_password": WRONG, "new_password": "An0ther-Passw0rd!"}
+    for _ in range(2):
+        assert_error(client.post(url, guess, format="json"), 400, "invalid", "old_password")
+    assert_error(client.post(url, guess, format="json"), 429, "throttled")
+    right = {**guess, "old_password": DEFAULT_PASSWORD}
+    assert_error(client.post(url, right, format="json"), 429, "throttled")
+    assert_error(api_login(user.email, DEFAULT_PASSWORD, ip="10.4.0.1"), 429, "throttled")
