@@ -139,7 +139,7 @@ def auth_logout(*, user: User, refresh: str, access: Any = None) -> None:
             raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
         token.blacklist()
     if access is not None:
-        access_token_revoke(jti=access["jti"], expires_at=int(access["exp"]))
+        access_token_revoke(jti=access["jti"], expires_at=int(access["exp"]), user_id=user.pk)
 
 
 def user_tokens_revoke_all(*, user: User) -> int:

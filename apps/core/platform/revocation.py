@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.models.tokens import RevokedAccessToken
+from apps.core.platform.ws.sessions import sessions_revoke_on_commit
 
 GENERATION_CLAIM = "gen"
 NOT_REVOKED_CACHE_SECONDS = 10
@@ -48,8 +49,11 @@ def _seconds_left(expires_at: int) -> int:
     return max(1, int(expires_at - time.time()))
 
 
-def access_token_revoke(*, jti: str, expires_at: int) -> None:
-    """Refuse this access token from now until it expires (durably)."""
+def access_token_revoke(
+    *, jti: str, expires_at: int, user_id: uuid.UUID | str | None = None
+) -> None:
+    """Refuse this access token from now until it expires (durably); the user's open sockets
+    authenticated with it close."""
     try:
         with transaction.atomic():
             RevokedAccessToken.objects.create(
@@ -58,6 +62,8 @@ def access_token_revoke(*, jti: str, expires_at: int) -> None:
     except IntegrityError:  # already revoked
         pass
     cache.set(_jti_key(jti), True, timeout=_seconds_left(expires_at))
+    if user_id is not None:
+        sessions_revoke_on_commit(user_id, jti)
 
 
 def revoked_access_tokens_purge() -> int:
@@ -72,6 +78,7 @@ def user_access_tokens_revoke(*, user_id: uuid.UUID | str) -> int:
     the tokens issued from now on)."""
     users: Any = get_user_model().all_objects
     users.filter(pk=user_id).update(token_generation=F("token_generation") + 1)
+    sessions_revoke_on_commit(user_id)
     return int(users.filter(pk=user_id).values_list("token_generation", flat=True).get())
 
 

@@ -200,3 +200,28 @@ async def test_notify_users_sends_each_user_their_own_data_in_one_call() -> None
     assert await alice_ws.receive_nothing(timeout=0.2)
     await alice_ws.disconnect()
     await bob_ws.disconnect()
+
+
+async def test_open_sockets_close_when_their_tokens_are_revoked() -> None:
+    """Review of issue 12: a socket stayed open after logout or a password change until its
+    token expired. Logout closes the sockets of that token; revoking all closes every one."""
+    from apps.core.platform.revocation import access_token_revoke, user_access_tokens_revoke
+
+    user = await sync_to_async(UserFactory)()
+    phone_token, laptop_token = AccessToken.for_user(user), AccessToken.for_user(user)
+    phone, ok_phone, _ = await connect(f"{PATH}?token={phone_token}")
+    laptop, ok_laptop, _ = await connect(f"{PATH}?token={laptop_token}")
+    assert ok_phone and ok_laptop
+    await sync_to_async(access_token_revoke)(
+        jti=phone_token["jti"], expires_at=phone_token["exp"], user_id=user.pk
+    )
+    assert await phone.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHORIZED,
+    }
+    assert await laptop.receive_nothing(timeout=0.3)
+    await sync_to_async(user_access_tokens_revoke)(user_id=user.pk)
+    assert await laptop.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHORIZED,
+    }

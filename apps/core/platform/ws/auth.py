@@ -33,30 +33,32 @@ def token_from_scope(scope: dict[str, Any]) -> str | None:
     return None
 
 
-def user_for_token(raw: str | None) -> tuple[Any, int | None]:
-    """`(user, expires_at)` for a valid access token of an active user, else anonymous."""
+def user_for_token(raw: str | None) -> tuple[Any, int | None, str | None]:
+    """`(user, expires_at, jti)` for a valid access token of an active user, else anonymous."""
     if not raw:
-        return AnonymousUser(), None
+        return AnonymousUser(), None, None
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]  # stubs: str is valid
     except TokenError:
-        return AnonymousUser(), None
+        return AnonymousUser(), None, None
     user = (
         get_user_model()
         .objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True)
         .first()
     )
     if user is None or access_token_is_revoked(token=token, user=user):
-        return AnonymousUser(), None
-    return user, int(token["exp"])
+        return AnonymousUser(), None, None
+    return user, int(token["exp"]), str(token.get("jti") or "")
 
 
 class JWTAuthMiddleware(BaseMiddleware):
-    """Puts the token's user (or AnonymousUser) and its expiry into the connection scope."""
+    """Puts the token's user (or AnonymousUser), its expiry and its id into the scope."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """Authenticate WebSocket connections; other protocols pass through."""
         if scope.get("type") == "websocket":
-            user, expires_at = await database_sync_to_async(user_for_token)(token_from_scope(scope))
-            scope = {**scope, "user": user, "token_expires_at": expires_at}
+            user, expires_at, jti = await database_sync_to_async(user_for_token)(
+                token_from_scope(scope)
+            )
+            scope = {**scope, "user": user, "token_expires_at": expires_at, "token_jti": jti}
         return await super().__call__(scope, receive, send)

@@ -7,6 +7,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.core.platform.ws.auth import BEARER_SUBPROTOCOL
+from apps.core.platform.ws.sessions import sessions_group
 
 CLOSE_UNAUTHORIZED = 4401  # like HTTP 401: no valid token, or it expired while open
 CLOSE_FORBIDDEN = 4403  # like HTTP 403: authenticated, but this socket is not theirs to open
@@ -24,10 +25,13 @@ class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     Hooks: `on_authenticated(user)` joins groups before the socket is accepted, or answers a
     close code to refuse it (sent after accepting, so a browser sees the code, e.g. 4403);
-    `on_accepted()` sends what must come before any group message (a catch-up).
+    `on_accepted()` sends what must come before any group message (a catch-up). Every socket
+    also closes with 4401 when its token is revoked (logout of that token, or all of the
+    user's tokens on a password change).
     """
 
     _expiry: asyncio.Task[None] | None = None
+    _sessions: str | None = None
 
     async def connect(self) -> None:
         """Accept only an authenticated user the subclass admits; start the expiry timer."""
@@ -35,6 +39,8 @@ class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self._sessions = sessions_group(user.pk)
+        await self.channel_layer.group_add(self._sessions, self.channel_name)
         refusal = await self.on_authenticated(user)
         subprotocols = self.scope.get("subprotocols") or []
         chosen = BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in subprotocols else None
@@ -60,9 +66,18 @@ class AppJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def disconnect(self, code: int) -> None:
-        """Stop the expiry timer."""
+        """Stop the expiry timer; stop listening for revocations."""
         if self._expiry is not None:
             self._expiry.cancel()
+        if self._sessions is not None:
+            await self.channel_layer.group_discard(self._sessions, self.channel_name)
+            self._sessions = None
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """The user's tokens (all, or this socket's) were revoked: close with 4401."""
+        jti = message.get("jti")
+        if jti is None or jti == self.scope.get("token_jti"):
+            await self.close(code=CLOSE_UNAUTHORIZED)
 
 
 class NotificationsConsumer(AppJsonWebsocketConsumer):
