@@ -14,6 +14,8 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from config.local_secret import local_secret_key
 
@@ -141,6 +143,11 @@ if REDIS_URL:
     # every request wait (the `default` cache then misses, see apps.core.platform.cache).
     _REDIS_OPTIONS = {
         "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        # Calls fail at once for REDIS_BREAKER_SECONDS after a failure (a hung Redis).
+        "REDIS_CLIENT_CLASS": "apps.core.platform.redis_breaker.BreakerRedis",
+        # No retries inside redis-py (its default retries a timeout three times with
+        # backoff, about 18 s): one timeout, then the breaker.
+        "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
         "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
         "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
     }
@@ -438,6 +445,8 @@ TOP_UP_MAX_AMOUNT = Decimal(env.str("TOP_UP_MAX_AMOUNT", default="10000.00"))
 TRANSFER_DAILY_AMOUNT = Decimal(env.str("TRANSFER_DAILY_AMOUNT", default="2000.00"))
 TRANSFER_DAILY_COUNT = env.int("TRANSFER_DAILY_COUNT", default=50)
 WALLET_BALANCE_CACHE_SECONDS = env.int("WALLET_BALANCE_CACHE_SECONDS", default=300)
+
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 
 # Throttle scopes that refuse requests (503) while their Redis counters are unreachable; the
 # others count per process meanwhile (apps.core.http.throttles).
