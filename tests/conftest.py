@@ -58,6 +58,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _no_publish_pause() -> Iterator[None]:
+    """A broker refusal in one test never pauses publishing in the next."""
+    from apps.core.platform.tasks import PUBLISH_PAUSE
+
+    PUBLISH_PAUSE.until = 0.0
+    yield
+    PUBLISH_PAUSE.until = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _clear_caches() -> Iterator[None]:
     """Every test starts with empty caches (throttle counters included)."""
     for alias in settings.CACHES:

@@ -29,7 +29,8 @@ def outbox_flush() -> int:
     pending = OutboxMessage.objects.filter(
         sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=OUTBOX_MAX_ATTEMPTS
     )
-    return sum(outbox_send(pk) for pk in pending.values_list("pk", flat=True)[:OUTBOX_BATCH])
+    batch = pending.values_list("pk", flat=True)[:OUTBOX_BATCH]
+    return sum(outbox_send(pk, pausable=False) for pk in batch)
 
 
 @shared_task(name="core.idempotency_purge")

@@ -11,8 +11,11 @@ and the housekeeping tasks beat runs.
   unreachable broker leaves the message pending for `core.outbox_flush`.
 """
 
+import socket
+import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from celery import Task
@@ -102,14 +105,51 @@ def dispatch_on_commit(task: Task, *args: Any, **kwargs: Any) -> OutboxMessage:
     return message
 
 
-def outbox_send(message_id: Any) -> bool:
-    """Send one pending message; False (and left pending) when the broker refuses."""
+class _PublishPause:
+    """After the broker refused a message, publishing pauses for `OUTBOX_PAUSE_SECONDS` in
+    this process: messages stay in the outbox (the beat flush sends them), and requests never
+    wait on a broker that is down."""
+
+    until = 0.0
+
+    def active(self) -> bool:
+        """True while paused."""
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        """Pause from now."""
+        self.until = time.monotonic() + settings.OUTBOX_PAUSE_SECONDS
+
+
+PUBLISH_PAUSE = _PublishPause()
+
+
+def broker_reachable(url: str, timeout: float = 0.2) -> bool:
+    """Whether the broker's address accepts a TCP connection within `timeout` (always true for
+    brokers without one, such as `memory://`). Kombu retries a refused connection for
+    seconds; this answers in a fraction of one."""
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return True
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def outbox_send(message_id: Any, *, pausable: bool = True) -> bool:
+    """Send one pending message; False (and left pending) when the broker refuses, or, for a
+    `pausable` send (a request's), while publishing is paused after a refusal
+    (apps.core.tasks.outbox_flush, not pausable, retries it)."""
     from config.celery import app
 
     message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
-    if message is None:
+    if message is None or (pausable and PUBLISH_PAUSE.active()):
         return False
     try:
+        if not broker_reachable(str(app.conf.broker_url or "")):
+            raise BrokerError("the broker does not accept connections")
         app.tasks[message.task_name].apply_async(
             args=message.args,
             kwargs=message.kwargs,
@@ -118,6 +158,8 @@ def outbox_send(message_id: Any) -> bool:
             retry=False,  # the outbox is the retry: fail fast, stay pending
         )
     except Exception as exc:  # noqa: BLE001 - one bad message must not block the others
+        if isinstance(exc, BrokerError | RedisConnectionError | RedisTimeoutError):
+            PUBLISH_PAUSE.start()
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
         )

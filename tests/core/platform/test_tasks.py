@@ -182,3 +182,30 @@ def test_an_eager_task_gives_the_request_its_trace_id_back(
         assert get_trace_id() == "request-trace-00001"
     finally:
         set_trace_id(None)
+
+
+def test_a_broker_refusing_connections_costs_a_request_no_time_and_pauses_publishing(
+    note: Note, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: with the broker down, every request that dispatched a task hung about 19 s
+    (kombu retrying the connection). Now a refused connection is seen in a fraction of a
+    second, the message waits in the outbox, and later requests do not try for a while."""
+    import time
+
+    from tests.processes import free_port
+
+    refusing = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", refusing)  # Celery reads the environment first
+    monkeypatch.setattr(app.conf, "broker_url", refusing)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = dispatch_on_commit(test_tasks.note_touch, str(note.pk))
+    assert time.monotonic() - started < 1.0
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.sent_at, first.attempts) == (None, 1)
+    assert "does not accept connections" in first.last_error
+    assert (second.sent_at, second.attempts) == (None, 0)  # paused: not even tried
+    assert Note.objects.get(pk=note.pk).priority == 0
