@@ -192,11 +192,18 @@ def test_a_broker_refusing_connections_costs_a_request_no_time_and_pauses_publis
     second, the message waits in the outbox, and later requests do not try for a while."""
     import time
 
+    from apps.core.platform import tasks as platform_tasks
     from tests.processes import free_port
 
     refusing = f"redis://127.0.0.1:{free_port()}/0"
-    monkeypatch.setenv("CELERY_BROKER_URL", refusing)  # Celery reads the environment first
-    monkeypatch.setattr(app.conf, "broker_url", refusing)
+    started = time.monotonic()
+    assert not platform_tasks.broker_reachable(refusing)
+    assert time.monotonic() - started < 0.5
+    # The broker of this process refuses (Celery's own URL comes from the environment).
+    real = platform_tasks.broker_reachable
+    monkeypatch.setattr(
+        platform_tasks, "broker_reachable", lambda _url, timeout=0.2: real(refusing, timeout)
+    )
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         first = dispatch_on_commit(test_tasks.note_touch, str(note.pk))
