@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
 from apps.core.platform.logging import build_formatter
-from tests.factories import UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SERVICES_SKIP_REASON = (
     "needs PostgreSQL and Redis: run `make test-services` "
@@ -62,9 +63,9 @@ def _no_publish_pause() -> Iterator[None]:
     """A broker refusal in one test never pauses publishing in the next."""
     from apps.core.platform.tasks import PUBLISH_PAUSE
 
-    PUBLISH_PAUSE.until = 0.0
+    PUBLISH_PAUSE.reset()
     yield
-    PUBLISH_PAUSE.until = 0.0
+    PUBLISH_PAUSE.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +76,16 @@ def _clear_caches() -> Iterator[None]:
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture
+def admin_client(db: None) -> Client:
+    """A Django test client logged in as a superuser, root@example.com (it replaces
+    pytest-django's fixture of that name, whose user has no email to log in with)."""
+    root = User.objects.create_superuser("root@example.com", DEFAULT_PASSWORD, name="Root")
+    client = Client()
+    client.force_login(root)
+    return client
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The Django admin for users works for staff and shows no password hash."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse, reverse_lazy
@@ -11,31 +13,23 @@ pytestmark = pytest.mark.django_db
 USERS = reverse_lazy("admin:accounts_user_changelist")
 
 
-@pytest.fixture
-def admin_client_logged_in() -> Client:
-    admin = User.objects.create_superuser("root@example.com", DEFAULT_PASSWORD, name="Root")
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def test_user_changelist_search_and_filters_load(admin_client_logged_in: Client) -> None:
+def test_user_changelist_search_and_filters_load(admin_client: Client) -> None:
     UserFactory(email="findme@example.com")
-    response = admin_client_logged_in.get(f"{USERS}?q=findme&is_staff__exact=0")
+    response = admin_client.get(f"{USERS}?q=findme&is_staff__exact=0")
     assert response.status_code == 200
     assert b"findme@example.com" in response.content
 
 
-def test_user_change_page_shows_decrypted_phone_and_no_hash(admin_client_logged_in: Client) -> None:
+def test_user_change_page_shows_decrypted_phone_and_no_hash(admin_client: Client) -> None:
     user = UserFactory(phone="+14155550123")
-    response = admin_client_logged_in.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert response.status_code == 200
     assert b"+14155550123" in response.content
     assert user.password.encode() not in response.content
 
 
-def test_admin_can_add_a_user(admin_client_logged_in: Client) -> None:
-    response = admin_client_logged_in.post(
+def test_admin_can_add_a_user(admin_client: Client) -> None:
+    response = admin_client.post(
         reverse("admin:accounts_user_add"),
         {
             "email": "Added@Example.com",
@@ -56,7 +50,7 @@ def test_admin_requires_staff(client: Client) -> None:
 
 
 def test_a_password_set_in_the_admin_is_audited_and_revokes_every_token(
-    admin_client_logged_in: Client,
+    admin_client: Client,
 ) -> None:
     from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -70,7 +64,7 @@ def test_a_password_set_in_the_admin_is_audited_and_revokes_every_token(
     client = api.client_for(None)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert client.get(me).status_code == 200
-    response = admin_client_logged_in.post(
+    response = admin_client.post(
         reverse("admin:auth_user_password_change", args=[user.pk]),
         {"password1": "An0ther-Passw0rd!", "password2": "An0ther-Passw0rd!"},
     )
@@ -87,18 +81,10 @@ def test_a_password_set_in_the_admin_is_audited_and_revokes_every_token(
     assert refreshed.status_code == 401
 
 
-def test_role_permission_changes_in_the_admin_inline_are_audited(
-    admin_client_logged_in: Client,
-) -> None:
-    from apps.core.models import AuditLog, Feature, Role
-
-    role = Role.objects.create(code="editor", name="Editor")
-    feature = Feature.objects.get_or_create(code="catalog.products", defaults={"name": "Products"})[
-        0
-    ]
+def role_form(feature_id: Any, scope: str, *flags: str) -> dict[str, Any]:
+    """The "editor" role's admin form with one permission row (its inline formset)."""
     prefix = "permissions"
-    url = reverse("admin:core_role_change", args=[role.pk])
-    own_form = {
+    return {
         "code": "editor",
         "name": "Editor",
         "description": "",
@@ -106,30 +92,27 @@ def test_role_permission_changes_in_the_admin_inline_are_audited(
         f"{prefix}-INITIAL_FORMS": "0",
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
-        f"{prefix}-0-feature": str(feature.pk),
-        f"{prefix}-0-can_update": "on",
-        f"{prefix}-0-scope": "own",
+        f"{prefix}-0-feature": str(feature_id),
+        f"{prefix}-0-scope": scope,
+        **{f"{prefix}-0-{flag}": "on" for flag in flags},
     }
-    refused = admin_client_logged_in.post(url, own_form)
+
+
+def test_role_permission_changes_in_the_admin_inline_are_audited(
+    admin_client: Client,
+) -> None:
+    from apps.core.models import AuditLog, Feature, Role
+
+    role = Role.objects.create(code="editor", name="Editor")
+    feature = Feature.objects.get_or_create(code="catalog.products", defaults={"name": "Products"})[
+        0
+    ]
+    url = reverse("admin:core_role_change", args=[role.pk])
+    refused = admin_client.post(url, role_form(feature.pk, "own", "can_update"))
     assert refused.status_code == 200  # the form again, with the error
     assert b"cannot apply to catalog.products" in refused.content
     assert not role.permissions.exists()
-    response = admin_client_logged_in.post(
-        url,
-        {
-            "code": "editor",
-            "name": "Editor",
-            "description": "",
-            f"{prefix}-TOTAL_FORMS": "1",
-            f"{prefix}-INITIAL_FORMS": "0",
-            f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
-            f"{prefix}-0-feature": str(feature.pk),
-            f"{prefix}-0-can_retrieve": "on",
-            f"{prefix}-0-can_update": "on",
-            f"{prefix}-0-scope": "all",
-        },
-    )
+    response = admin_client.post(url, role_form(feature.pk, "all", "can_retrieve", "can_update"))
     assert response.status_code == 302, response.content[:800]
     row = AuditLog.objects.get(object_id=str(role.pk), action="update")
     assert row.changes == {"permissions": [[], ["catalog.products: retrieve,update (all)"]]}
@@ -137,7 +120,7 @@ def test_role_permission_changes_in_the_admin_inline_are_audited(
 
 
 def test_admin_groups_and_permissions_given_to_a_user_are_audited(
-    admin_client_logged_in: Client,
+    admin_client: Client,
 ) -> None:
     """Review of issue 12: a user's admin groups and permissions changed without a trace."""
     from django.contrib.auth.models import Group, Permission
@@ -147,7 +130,7 @@ def test_admin_groups_and_permissions_given_to_a_user_are_audited(
     user = UserFactory(email="staffer@example.com", name="Staffer", is_staff=True)
     group = Group.objects.create(name="editors")
     permission = Permission.objects.get(codename="change_user")
-    response = admin_client_logged_in.post(
+    response = admin_client.post(
         reverse("admin:accounts_user_change", args=[user.pk]),
         {
             "email": user.email,

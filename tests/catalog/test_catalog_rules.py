@@ -291,13 +291,9 @@ def test_bulk_update_with_versions_changes_every_product_or_none(manager: Any) -
     assert Product.objects.get(pk=first.pk).stock == 11
 
 
-def test_every_catalog_model_has_an_admin_with_search_and_the_trash_filter() -> None:
-    from django.test import Client
-
-    from apps.accounts.models import User
-
-    admin_client = Client()
-    admin_client.force_login(User.objects.create_superuser("root@example.com", "x", name="Root"))
+def test_every_catalog_model_has_an_admin_with_search_and_the_trash_filter(
+    admin_client: Any,
+) -> None:
     product = f.product()
     Banner.objects.create(
         title="B", starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=1)
@@ -471,16 +467,13 @@ def test_product_attributes_are_bounded(attributes: str, code: str, attr: str | 
     assert api.client_for(None).get(detail).status_code == 200
 
 
-def test_admin_image_uploads_are_sniffed_and_stored_under_a_generated_name() -> None:
+def test_admin_image_uploads_are_sniffed_and_stored_under_a_generated_name(
+    admin_client: Any,
+) -> None:
     """Review of issue 12: images uploaded in the admin kept the client's name (`poc.html`
     was stored and served as HTML) and were never sniffed."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import Client
 
-    from apps.accounts.models import User
-
-    admin_client = Client()
-    admin_client.force_login(User.objects.create_superuser("root@example.com", "x", name="Root"))
     banner = Banner.objects.create(
         title="Sale", starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=1)
     )

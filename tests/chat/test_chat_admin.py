@@ -7,21 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.accounts.models import User
 from apps.chat.models import Message
 from apps.core.models import AuditLog
 from tests.chat import factories as f
-from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client() -> Client:
-    root = User.objects.create_superuser("root@example.com", DEFAULT_PASSWORD, name="Root")
-    client = Client()
-    client.force_login(root)
-    return client
 
 
 def test_rooms_show_their_members_inline(admin_client: Client) -> None:

@@ -11,27 +11,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, reverse_lazy
 
-from apps.accounts.models import User
 from apps.catalog.models import Product
 from apps.core.models import AuditLog
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import order_mark_paid
 from tests import api_cases as api
 from tests.envelope import assert_envelope
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import UserFactory
 from tests.orders import factories as f
 
 pytestmark = pytest.mark.django_db
 ORDERS_ADMIN = reverse_lazy("admin:orders_order_changelist")
-
-
-@pytest.fixture
-def admin_client() -> Client:
-    """A logged-in superuser."""
-    root = User.objects.create_superuser("root@example.com", DEFAULT_PASSWORD, name="Root")
-    client = Client()
-    client.force_login(root)
-    return client
 
 
 def test_the_admin_lists_searches_and_filters_orders(admin_client: Client) -> None:

@@ -8,7 +8,6 @@ open the `default` cache misses at once (fail open) and the `guard` cache raises
 its success closes the breaker, its failure opens it again. The state is per process.
 """
 
-import time
 from typing import Any
 
 from django.conf import settings
@@ -16,29 +15,12 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from apps.core.platform.pause import Pause
+
 OPEN_MESSAGE = "Redis circuit open after a recent failure; not trying for a few seconds."
 
 
-class _Breaker:
-    """When calls may go to Redis again (monotonic seconds)."""
-
-    open_until = 0.0
-
-    def check(self) -> None:
-        """Raise at once while open."""
-        if time.monotonic() < self.open_until:
-            raise RedisConnectionError(OPEN_MESSAGE)
-
-    def trip(self) -> None:
-        """Open for the configured seconds."""
-        self.open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
-
-    def reset(self) -> None:
-        """Close."""
-        self.open_until = 0.0
-
-
-BREAKER = _Breaker()
+BREAKER = Pause(lambda: float(settings.REDIS_BREAKER_SECONDS))
 
 
 class BreakerRedis(Redis):
@@ -47,9 +29,10 @@ class BreakerRedis(Redis):
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         """Run a command unless the breaker is open; a connection failure opens it."""
-        BREAKER.check()
+        if BREAKER.active():
+            raise RedisConnectionError(OPEN_MESSAGE)
         try:
             return super().execute_command(*args, **options)
         except (RedisConnectionError, RedisTimeoutError):
-            BREAKER.trip()
+            BREAKER.start()
             raise

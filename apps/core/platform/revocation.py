@@ -21,7 +21,6 @@ from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -54,13 +53,9 @@ def access_token_revoke(
 ) -> None:
     """Refuse this access token from now until it expires (durably); the user's open sockets
     authenticated with it close."""
-    try:
-        with transaction.atomic():
-            RevokedAccessToken.objects.create(
-                jti=jti, expires_at=datetime.fromtimestamp(expires_at, tz=UTC)
-            )
-    except IntegrityError:  # already revoked
-        pass
+    RevokedAccessToken.objects.get_or_create(  # a second logout of it changes nothing
+        jti=jti, defaults={"expires_at": datetime.fromtimestamp(expires_at, tz=UTC)}
+    )
     cache.set(_jti_key(jti), True, timeout=_seconds_left(expires_at))
     if user_id is not None:
         sessions_revoke_on_commit(user_id, jti)

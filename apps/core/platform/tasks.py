@@ -12,7 +12,6 @@ and the housekeeping tasks beat runs.
 """
 
 import socket
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from apps.core.models.outbox import OutboxMessage
 from apps.core.platform.logging import redact
+from apps.core.platform.pause import Pause
 from apps.core.platform.tracing import get_trace_id, new_trace_id, set_trace_id
 
 logger = structlog.get_logger(__name__)
@@ -105,23 +105,10 @@ def dispatch_on_commit(task: Task, *args: Any, **kwargs: Any) -> OutboxMessage:
     return message
 
 
-class _PublishPause:
-    """After the broker refused a message, publishing pauses for `OUTBOX_PAUSE_SECONDS` in
-    this process: messages stay in the outbox (the beat flush sends them), and requests never
-    wait on a broker that is down."""
-
-    until = 0.0
-
-    def active(self) -> bool:
-        """True while paused."""
-        return time.monotonic() < self.until
-
-    def start(self) -> None:
-        """Pause from now."""
-        self.until = time.monotonic() + settings.OUTBOX_PAUSE_SECONDS
-
-
-PUBLISH_PAUSE = _PublishPause()
+# After the broker refused a message, request-time publishing pauses in this process:
+# messages stay in the outbox (the beat flush sends them), and requests never wait on a broker
+# that is down.
+PUBLISH_PAUSE = Pause(lambda: float(settings.OUTBOX_PAUSE_SECONDS))
 
 
 def broker_reachable(url: str, timeout: float = 0.2) -> bool:

@@ -275,15 +275,6 @@ def test_read_only_serializer_refuses_writes() -> None:
 # --- the admin trash -------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client() -> Client:
-    from apps.accounts.models import User
-
-    client = Client()
-    client.force_login(User.objects.create_superuser("boss@example.com", "x", name="Boss"))
-    return client
-
-
 def test_admin_hides_deleted_rows_shows_them_under_the_filter_and_restores(
     admin_client: Client,
 ) -> None:
@@ -444,7 +435,7 @@ def test_admin_changes_are_audited_with_the_admin_as_actor(admin_client: Client)
     row = AuditLog.objects.get(object_id=str(role.pk), action="update")
     assert row.changes["name"] == ["Before", "After"]
     assert row.actor is not None
-    assert row.actor.email == "boss@example.com"
+    assert row.actor.email == "root@example.com"
     assert row.user_agent == "admin-browser"
     assert row.ip == "127.0.0.1"
 

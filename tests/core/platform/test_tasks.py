@@ -216,3 +216,17 @@ def test_a_broker_refusing_connections_costs_a_request_no_time_and_pauses_publis
     assert "does not accept connections" in first.last_error
     assert (second.sent_at, second.attempts) == (None, 0)  # paused: not even tried
     assert Note.objects.get(pk=note.pk).priority == 0
+
+
+def test_the_revocation_purge_forgets_only_expired_tokens() -> None:
+    """Beat's `core.revoked_tokens_purge`: revocations outlive their tokens by no more than
+    an hour, and a live one is never dropped."""
+    from apps.core.models import RevokedAccessToken
+    from apps.core.tasks import revoked_tokens_purge
+
+    now = timezone.now()
+    RevokedAccessToken.objects.create(jti="expired", expires_at=now - timedelta(seconds=1))
+    RevokedAccessToken.objects.create(jti="live", expires_at=now + timedelta(minutes=5))
+    assert revoked_tokens_purge() == 1
+    assert list(RevokedAccessToken.all_objects.values_list("jti", flat=True)) == ["live"]
+    assert revoked_tokens_purge() == 0
