@@ -1,16 +1,45 @@
-"""Django admin for users: every write audited; a password set here revokes the user's tokens."""
+"""Django admin for users, admin groups, token revocations and login lockouts.
+
+Every write is audited; a password set here revokes the user's tokens. The admins that
+Django, simplejwt and axes register are replaced by audited ones: a group's permissions, a
+blacklisted refresh token (a revocation) and a login lockout (deleting it unlocks) are
+privileges, so who changed them and when is recorded like any other write.
+"""
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.admin import AccessFailureLogAdmin as AxesAccessFailureLogAdmin
+from axes.admin import AccessLogAdmin as AxesAccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
+from rest_framework_simplejwt.token_blacklist.admin import (
+    BlacklistedTokenAdmin as JwtBlacklistedTokenAdmin,
+)
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from apps.accounts.models import User
 from apps.accounts.services import user_password_set
-from apps.core.admin import DeletedFilter, SoftDeleteAdmin
+from apps.core.admin import AuditedModelAdmin, DeletedFilter, ReadOnlyModelAdmin, SoftDeleteAdmin
 from apps.core.platform.context import acting_as
+
+for _model in (Group, BlacklistedToken, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+def permission_labels(permissions: Any) -> list[str]:
+    """`app_label.codename` of each permission in a queryset, sorted: how the audit log
+    records a set of admin permissions."""
+    return sorted(
+        f"{app}.{codename}"
+        for app, codename in permissions.values_list("content_type__app_label", "codename")
+    )
 
 
 class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
@@ -69,18 +98,12 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     def related_for_audit(self, obj: Any) -> dict[str, Any]:
         """A user's admin groups and permissions (what a staff user may do in the admin):
         audited before and after when the form changes them."""
-        groups = sorted(obj.groups.values_list("name", flat=True)) if obj.pk else []
-        permissions = (
-            sorted(
-                f"{app}.{codename}"
-                for app, codename in obj.user_permissions.values_list(
-                    "content_type__app_label", "codename"
-                )
-            )
-            if obj.pk
-            else []
-        )
-        return {"groups": groups, "user_permissions": permissions}
+        if obj.pk is None:
+            return {"groups": [], "user_permissions": []}
+        return {
+            "groups": sorted(obj.groups.values_list("name", flat=True)),
+            "user_permissions": permission_labels(obj.user_permissions),
+        }
 
     def user_change_password(
         self,
@@ -91,3 +114,43 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         """Django's password page, with the admin as the audit row's actor."""
         with acting_as(request):
             return super().user_change_password(request, id, form_url)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedModelAdmin, DjangoGroupAdmin):
+    """Admin groups: a change of a group's permissions is audited as its permission set before
+    and after."""
+
+    def related_for_audit(self, obj: Any) -> dict[str, Any]:
+        """The group's permissions."""
+        return {"permissions": permission_labels(obj.permissions) if obj.pk else []}
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(AuditedModelAdmin, JwtBlacklistedTokenAdmin):
+    """Revoked refresh tokens: adding one revokes it, deleting one brings it back; both are
+    audited. A revocation is never edited (delete it and add another)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Shown (view permission), never edited."""
+        return False
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AuditedModelAdmin, AxesAccessAttemptAdmin):
+    """Failed login attempts that count towards a lockout: deleting one unlocks the account
+    or address (audited); they are never edited."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Shown (view permission), never edited."""
+        return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyModelAdmin, AxesAccessLogAdmin):
+    """Successful logins: the security trail, read-only."""
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(ReadOnlyModelAdmin, AxesAccessFailureLogAdmin):
+    """Every failed login, kept after a lockout is lifted: the security trail, read-only."""

@@ -37,6 +37,10 @@ class RoomAdmin(SoftDeleteAdmin):
         """Rooms are started by their members."""
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Shown, never edited: every field is the members' doing."""
+        return False
+
 
 @admin.register(Message)
 class MessageAdmin(SoftDeleteAdmin):
@@ -52,6 +56,10 @@ class MessageAdmin(SoftDeleteAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Messages are sent by members."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Shown, never edited: moderation deletes, it does not rewrite."""
         return False
 
     @admin.display(description="body")

@@ -14,7 +14,12 @@ from apps.core.models.rbac import Feature, Role, RolePermission, UserRole
 from apps.core.platform.context import acting_as
 from apps.core.rbac.services import own_scope_errors
 from apps.core.records.changes import Change, model_changed_send, snapshot
-from apps.core.records.services import object_restore, object_save, object_soft_delete
+from apps.core.records.services import (
+    object_purge,
+    object_restore,
+    object_save,
+    object_soft_delete,
+)
 from apps.core.uploads.sniffing import IMAGE_TYPES, SNIFF_BYTES, check_content
 
 
@@ -85,7 +90,35 @@ class RelatedChangesAuditMixin(admin.ModelAdmin):
             )
 
 
-class SoftDeleteAdmin(RelatedChangesAuditMixin, admin.ModelAdmin):
+class AuditedModelAdmin(RelatedChangesAuditMixin, admin.ModelAdmin):
+    """An admin whose every write is recorded like an API write (actor, address, diff): saves
+    go through `object_save`, deletes through `object_purge` (the row's last values are kept
+    in the audit log). Every registered ModelAdmin that can write is one of these
+    (tests/test_admin_audit.py enumerates them)."""
+
+    # A link typed without a scheme is https (Django 6's default, chosen now).
+    formfield_overrides: ClassVar[dict[Any, dict[str, Any]]] = {
+        models.URLField: {"assume_scheme": "https"}
+    }
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save through the core service, recorded."""
+        self.remember_related(request, obj, change)
+        with acting_as(request):
+            object_save(instance=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """Delete for good, recorded."""
+        with acting_as(request):
+            object_purge(instance=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        """Delete each selected row for good, recorded."""
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class SoftDeleteAdmin(AuditedModelAdmin):
     """Admin for BaseModel models: deletes are soft (audited), a filter shows the trash,
     and the restore action brings rows back."""
 
@@ -96,22 +129,21 @@ class SoftDeleteAdmin(RelatedChangesAuditMixin, admin.ModelAdmin):
         """Every row; DeletedFilter narrows to live rows unless asked otherwise."""
         return self.model.all_objects.all()
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Save through the core service, recorded (actor, address, diff) like an API write."""
-        self.remember_related(request, obj, change)
-        with acting_as(request):
-            object_save(instance=obj)
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        """What the confirmation page lists: a soft delete takes only the selected rows
+        (nothing cascades), so no permission on related models is needed. (Django's own
+        list walks the cascade and refuses when a related model is read-only in the admin,
+        such as a user's wallet.)"""
+        rows = list(objs)
+        counts = {str(self.model._meta.verbose_name_plural): len(rows)} if rows else {}
+        return [str(obj) for obj in rows], counts, set(), []
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         """Soft delete, audited."""
         with acting_as(request):
             object_soft_delete(instance=obj, actor=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
-        """Soft delete each selected row, audited."""
-        with acting_as(request):
-            for obj in queryset:
-                object_soft_delete(instance=obj, actor=request.user)
 
     @admin.action(description="Restore selected deleted rows")
     def restore_selected(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:

@@ -92,3 +92,11 @@ class OrderExportAdmin(SoftDeleteAdmin):
     list_display = ("pk", "requester", "format", "status", "progress", "created_at")
     list_filter: ClassVar[Any] = (DeletedFilter, "status", "format")
     readonly_fields = ("requester", "format", "filters", "status", "progress", "file", "error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Exports are requested through the API, which runs them."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Shown, never edited: every field is the export job's doing."""
+        return False

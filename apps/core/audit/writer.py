@@ -27,11 +27,13 @@ def model_label(model: type[models.Model] | models.Model) -> str:
 
 
 def secret_fields(model: type[models.Model] | models.Model) -> frozenset[str]:
-    """Columns never written to the log: passwords, tokens, secrets, encrypted fields."""
+    """Columns never written to the log: passwords, tokens, secrets, encrypted fields. A
+    relation's id is never a secret (a revoked token's `token_id` names the token row)."""
     return frozenset(
         field.attname
         for field in model._meta.concrete_fields
-        if SECRET_FIELD.search(field.name) or getattr(field, "encrypted", False)
+        if (SECRET_FIELD.search(field.name) and not field.is_relation)
+        or getattr(field, "encrypted", False)
     )
 
 

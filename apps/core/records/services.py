@@ -196,10 +196,11 @@ def object_restore(*, instance: BaseModel) -> None:
         raise Conflict(RESTORE_CONFLICT_MESSAGE.format(model=label)) from exc
 
 
-def object_purge(*, instance: BaseModel) -> None:
+def object_purge(*, instance: models.Model) -> None:
     """Delete the row for good (cascades as its foreign keys say); 409 when protected.
 
-    The only way a row of a BaseModel leaves the database.
+    The only way a row of a BaseModel leaves the database; also how the admin deletes rows of
+    models without soft delete (a group, a blacklisted token), recorded all the same.
     """
     try:
         with transaction.atomic():
@@ -209,8 +210,12 @@ def object_purge(*, instance: BaseModel) -> None:
                 action=AuditAction.PURGE,
                 changes=[Change(instance, before)],
             )
-            rows: Any = type(instance).all_objects.filter(pk=instance.pk)
-            rows.hard_delete()
+            manager: Any = getattr(type(instance), "all_objects", type(instance)._default_manager)
+            rows = manager.filter(pk=instance.pk)
+            if isinstance(instance, BaseModel):
+                rows.hard_delete()
+            else:
+                rows.delete()
     except ProtectedError as exc:
         raise Conflict(PURGE_PROTECTED_MESSAGE) from exc
 
