@@ -1,12 +1,14 @@
 """The URL map (see docs/architecture.md): health, OpenAPI, admin and the versioned API."""
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.api.health import LivenessAPIView, ReadinessAPIView
+from apps.core.http.media import media_serve
 
 api_v1 = [
     path("auth/", include("apps.accounts.urls")),
@@ -26,5 +28,6 @@ urlpatterns = [
     path("payments/fake/", include("apps.wallet.providers.urls")),
     re_path(r"^api/(?P<version>v1)/", include(api_v1)),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG:  # elsewhere the bucket or the web server serves MEDIA_URL
+    media_prefix = re.escape(settings.MEDIA_URL.strip("/"))
+    urlpatterns += [re_path(rf"^{media_prefix}/(?P<path>.*)$", media_serve, name="media")]

@@ -188,7 +188,7 @@ def moto_s3(settings: Any, bucket: str = "media") -> Iterator[Any]:
     settings.AWS_DEFAULT_ACL = None
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+        "default": {"BACKEND": "apps.core.uploads.storage.MediaS3Storage"},
     }
     client = boto3.client(
         "s3",

@@ -1,4 +1,5 @@
-"""The core layer's own Celery tasks, run by beat: outbox flush and housekeeping purges.
+"""The core layer's own Celery tasks, run by beat: outbox flush and housekeeping purges
+(idempotency records, revoked tokens, sent outbox messages, abandoned uploads).
 
 Found by Celery's autodiscovery (`<app>.tasks`); the machinery they use (AppTask, the outbox,
 `dispatch_on_commit`) lives in apps.core.platform.tasks.
@@ -20,6 +21,7 @@ from apps.core.platform.tasks import (
     OUTBOX_RETRY_AFTER,
     outbox_send,
 )
+from apps.core.uploads.services import uploads_abandoned_purge
 
 
 @shared_task(name="core.outbox_flush")
@@ -51,3 +53,9 @@ def outbox_purge(days: int = 7) -> int:
     old = OutboxMessage.all_objects.filter(sent_at__lte=timezone.now() - timedelta(days=days))
     count, _ = cast(SoftDeleteQuerySet, old).hard_delete()
     return count
+
+
+@shared_task(name="core.uploads_abandoned_purge")
+def uploads_abandoned_purge_task() -> int:
+    """Delete files of pre-signed uploads never completed; safe to run twice."""
+    return uploads_abandoned_purge()

@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_flush": {"task": "core.outbox_flush", "schedule": 60.0},
     "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
     "core.revoked_tokens_purge": {"task": "core.revoked_tokens_purge", "schedule": 3600.0},
+    "core.uploads_abandoned_purge": {"task": "core.uploads_abandoned_purge", "schedule": 3600.0},
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
     "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
     "orders.order_exports_purge": {"task": "orders.order_exports_purge", "schedule": 3600.0},
@@ -253,7 +254,7 @@ if AWS_STORAGE_BUCKET_NAME:
     # Pre-signed URLs (uploads, export downloads) signed with SigV4, which every region takes.
     AWS_S3_SIGNATURE_VERSION = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
     AWS_S3_FILE_OVERWRITE = False
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    STORAGES["default"] = {"BACKEND": "apps.core.uploads.storage.MediaS3Storage"}
 
 # ---------------------------------------------------------------------------
 # Authentication and passwords

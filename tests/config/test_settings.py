@@ -132,7 +132,7 @@ def test_service_variables_switch_each_part() -> None:
         "django_redis.cache.RedisCache",
         "False",
         "channels_redis.core.RedisChannelLayer",
-        "storages.backends.s3.S3Storage",
+        "apps.core.uploads.storage.MediaS3Storage",
     ]
 
 

@@ -12,6 +12,7 @@ from apps.core.models.idempotency import IdempotencyRecord
 from apps.core.models.outbox import OutboxMessage
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 from apps.core.models.tokens import RevokedAccessToken
+from apps.core.models.uploads import PendingUpload
 
 __all__ = [
     "AllObjectsManager",
@@ -21,6 +22,7 @@ __all__ = [
     "Feature",
     "IdempotencyRecord",
     "OutboxMessage",
+    "PendingUpload",
     "PermissionScope",
     "RevokedAccessToken",
     "Role",

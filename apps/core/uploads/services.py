@@ -1,20 +1,26 @@
 """Upload services: a direct upload attached to its object, and the pre-signed flow.
 
-The pre-signed flow: `upload_presign` says where to post the file (S3 or a signed local URL)
-and signs a token; on local storage `upload_local_store` stores the posted file; then
-`upload_complete` checks the stored bytes and attaches them to the object.
+The pre-signed flow: `upload_presign` says where to post the file (S3 or a signed local URL),
+signs a token and records the pending upload; on local storage `upload_local_store` stores the
+posted file; then `upload_complete` checks the stored bytes and attaches them to the object.
+An upload never completed is removed by `uploads_abandoned_purge` (beat, hourly).
 """
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models
+from django.db import models, transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from apps.core.models.base import SoftDeleteQuerySet
+from apps.core.models.uploads import PendingUpload
 from apps.core.rbac.permissions import Grantee, queryset_for_flag
 from apps.core.records.services import object_file_attach
 from apps.core.uploads.limits import check_size
@@ -42,6 +48,10 @@ from apps.core.uploads.tokens import upload_token_make, upload_token_read
 
 TOKEN_USED_MESSAGE = "This upload token was already used."  # noqa: S105 - a message
 NOTHING_UPLOADED_MESSAGE = "Nothing was uploaded for this token."
+# How long past its token's expiry an uncompleted upload is kept (a completion that started
+# in time may still be reading the object).
+ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,9 @@ def upload_presign(
         }
     )
     expires_in = settings.UPLOAD_URL_SECONDS
+    PendingUpload.objects.create(
+        key=key, target=target.label, expires_at=timezone.now() + timedelta(seconds=expires_in)
+    )
     url, fields = storage_presigned_post(
         key=key,
         content_type=content_type,
@@ -152,8 +165,32 @@ def upload_complete(*, upload_token: str, user: Grantee) -> AttachedFile:
     except Exception:
         storage_delete(key)
         raise
-    object_file_attach(instance=instance, field_name=target.field_name, key=key)
+    with transaction.atomic():
+        object_file_attach(instance=instance, field_name=target.field_name, key=key)
+        _pending_forget(key)
     return AttachedFile(instance=instance, target=target)
+
+
+def _pending_forget(key: str) -> None:
+    """The upload at `key` is no longer pending (completed, or removed)."""
+    rows = cast(SoftDeleteQuerySet[Any], PendingUpload.all_objects.filter(key=key))
+    rows.hard_delete()
+
+
+def uploads_abandoned_purge(*, batch: int = ABANDONED_BATCH) -> int:
+    """Delete what was stored for pre-signed uploads never completed (their token expired
+    more than ABANDONED_AFTER ago), and their pending rows; how many. Safe to run twice."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    keys = list(
+        PendingUpload.all_objects.filter(expires_at__lt=cutoff)
+        .order_by("expires_at")
+        .values_list("key", flat=True)[:batch]
+    )
+    for key in keys:
+        if storage_exists(key):
+            storage_delete(key)
+        _pending_forget(key)
+    return len(keys)
 
 
 def _reachable(target: UploadTarget, user: Grantee, object_id: uuid.UUID | str) -> models.Model:

@@ -51,6 +51,8 @@ EXTENSIONS = {
     "image/gif": ".gif",
     "application/pdf": ".pdf",
 }
+# Types a browser may show in the page (inline); every other stored file is a download.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 # Refused even if a target lists them: they run code or script in a browser.
 NEVER_ALLOWED = frozenset(
     {"application/x-executable", "text/x-script", "image/svg+xml", "text/html"}
@@ -85,6 +87,27 @@ def check_content(head: bytes, *, allowed: tuple[str, ...]) -> str:
 
 
 SAFE_EXTENSIONS = frozenset(EXTENSIONS.values()) | {".jpeg"}
+_TYPES_BY_EXTENSION = {
+    **{ext: kind for kind, ext in EXTENSIONS.items()},
+    ".jpeg": "image/jpeg",
+    # Files the server writes itself (order exports).
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+DOWNLOAD_TYPE = "application/octet-stream"
+
+
+def served_headers(name: str) -> dict[str, str]:
+    """The headers a stored file is served with, from its name (which the upload chose from
+    its sniffed type): its type, `inline` when a browser may show it (an image) and
+    `attachment` otherwise, and `nosniff`. A file of an unknown extension (say one stored
+    before names were generated) is an `application/octet-stream` download, never a page."""
+    content_type = _TYPES_BY_EXTENSION.get(PurePosixPath(name).suffix.lower(), DOWNLOAD_TYPE)
+    return {
+        "Content-Type": content_type,
+        "Content-Disposition": "inline" if content_type in INLINE_TYPES else "attachment",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 @deconstructible

@@ -4,13 +4,31 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.storage import default_storage, storages
+from storages.backends.s3 import S3Storage
 
-from apps.core.uploads.sniffing import SNIFF_BYTES
+from apps.core.uploads.sniffing import SNIFF_BYTES, served_headers
+
+# How `served_headers` are named as S3 object metadata.
+S3_HEADER_PARAMETERS = {"Content-Type": "ContentType", "Content-Disposition": "ContentDisposition"}
+
+
+class MediaS3Storage(S3Storage):
+    """The S3 storage of uploaded and generated files: each object is stored with the type
+    and disposition it must be served with (`served_headers`: an image inline, anything else
+    a download), since the bucket serves it to browsers directly."""
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """AWS_S3_OBJECT_PARAMETERS plus the object's served type and disposition."""
+        parameters: dict[str, Any] = super().get_object_parameters(name)
+        for header, value in served_headers(name).items():
+            if header in S3_HEADER_PARAMETERS:
+                parameters[S3_HEADER_PARAMETERS[header]] = value
+        return parameters
 
 
 def is_s3_storage() -> bool:
     """True when the default storage is S3 (pre-signed posts go straight to the bucket)."""
-    return type(storages["default"]).__module__.startswith("storages.backends.s3")
+    return isinstance(storages["default"], S3Storage)
 
 
 def _s3_client() -> Any:
@@ -30,11 +48,16 @@ def storage_presigned_post(
     to 1..`max_bytes` bytes of `content_type`; otherwise `local_url` with no fields."""
     if not is_s3_storage():
         return local_url, {}
+    # Served as a direct upload would be: an image inline, anything else a download.
+    fields = {
+        "Content-Type": content_type,
+        "Content-Disposition": served_headers(key)["Content-Disposition"],
+    }
     post = _s3_client().generate_presigned_post(
         Bucket=_s3_bucket(),
         Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[["content-length-range", 1, max_bytes], {"Content-Type": content_type}],
+        Fields=fields,
+        Conditions=[["content-length-range", 1, max_bytes], *({k: v} for k, v in fields.items())],
         ExpiresIn=expires_in,
     )
     return post["url"], post["fields"]

@@ -4,20 +4,26 @@ upload services called directly."""
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.core.api.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
 from apps.core.exceptions import FileTooLarge, FileTypeNotAllowed
-from apps.core.models import AuditLog
+from apps.core.http.media import media_serve
+from apps.core.models import AuditLog, PendingUpload
+from apps.core.tasks import uploads_abandoned_purge_task
 from apps.core.uploads.limits import FILE_TOO_LARGE_MESSAGE
 from apps.core.uploads.services import (
+    ABANDONED_AFTER,
     NOTHING_UPLOADED_MESSAGE,
     TOKEN_USED_MESSAGE,
     PresignedUpload,
@@ -27,7 +33,8 @@ from apps.core.uploads.services import (
     upload_local_store,
     upload_presign,
 )
-from apps.core.uploads.sniffing import FILE_TYPE_MESSAGE, sniff_content_type
+from apps.core.uploads.sniffing import FILE_TYPE_MESSAGE, served_headers, sniff_content_type
+from apps.core.uploads.storage import storage_presigned_post
 from apps.core.uploads.targets import UNKNOWN_TARGET_MESSAGE, storage_key
 from apps.core.uploads.tokens import INVALID_TOKEN_MESSAGE, upload_token_read
 from tests import api_cases as api
@@ -210,6 +217,96 @@ def test_a_token_is_for_its_user_and_cannot_be_forged(owner: Any, note: Note) ->
     assert_error(forged, 400, "invalid", "upload_token")
 
 
+def _local_upload(owner: Any, note: Note) -> str:
+    """Presign and store a file on the local flow without completing it; its token."""
+    data = assert_envelope(presign(owner, note), 200)["data"]
+    file = SimpleUploadedFile("scan.png", PNG * 100)
+    stored = api.client_for(None).post(data["url"], {"file": file}, format="multipart")
+    assert_envelope(stored, 200)
+    return str(data["upload_token"])
+
+
+def _expire_pending_uploads() -> None:
+    """Every pending upload's token expired longer ago than the purge waits."""
+    past = timezone.now() - ABANDONED_AFTER - timedelta(seconds=1)
+    PendingUpload.all_objects.update(expires_at=past)
+
+
+def test_an_abandoned_upload_is_removed_by_the_purge_task(owner: Any, note: Note) -> None:
+    token = _local_upload(owner, note)
+    key = upload_token_read(token)["key"]
+    assert default_storage.exists(key)
+    assert uploads_abandoned_purge_task.delay().get() == 0  # not expired yet: kept
+    assert default_storage.exists(key)
+
+    _expire_pending_uploads()
+    assert uploads_abandoned_purge_task.delay().get() == 1
+    assert not default_storage.exists(key)
+    assert not PendingUpload.all_objects.filter(key=key).exists()
+    assert uploads_abandoned_purge_task.delay().get() == 0  # safe to run twice
+    late = api.client_for(owner).post(COMPLETE, {"upload_token": token}, format="json")
+    assert_error(late, 400, "invalid", "upload_token")
+
+
+def test_a_completed_upload_is_never_purged(owner: Any, note: Note) -> None:
+    token = _local_upload(owner, note)
+    done = api.client_for(owner).post(COMPLETE, {"upload_token": token}, format="json")
+    assert_envelope(done, 200)
+    assert not PendingUpload.all_objects.exists()
+    _expire_pending_uploads()
+    assert uploads_abandoned_purge_task.delay().get() == 0
+    note.refresh_from_db()
+    assert default_storage.open(note.attachment.name).read() == PNG * 100
+
+
+def test_a_presign_never_followed_by_a_file_is_forgotten(owner: Any, note: Note) -> None:
+    assert_envelope(presign(owner, note), 200)
+    _expire_pending_uploads()
+    assert uploads_abandoned_purge_task.delay().get() == 1
+    assert not PendingUpload.all_objects.exists()
+
+
+# --- how stored files are served ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "disposition"),
+    [
+        ("notes/a.png", "image/png", "inline"),
+        ("notes/a.JPG", "image/jpeg", "inline"),
+        ("notes/a.webp", "image/webp", "inline"),
+        ("uploads/x/a.pdf", "application/pdf", "attachment"),
+        ("exports/orders.csv", "text/csv", "attachment"),
+        ("products/poc.html", "application/octet-stream", "attachment"),
+        ("products/poc.svg", "application/octet-stream", "attachment"),
+        ("products/noextension", "application/octet-stream", "attachment"),
+    ],
+)
+def test_a_stored_file_is_served_inline_only_when_it_is_an_image(
+    name: str, content_type: str, disposition: str
+) -> None:
+    headers = served_headers(name)
+    assert headers["Content-Type"] == content_type
+    assert headers["Content-Disposition"] == disposition
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_django_serves_media_with_the_served_headers(settings: Any, tmp_path: Any) -> None:
+    """The embedded default's media route: a page stored before names were generated is a
+    download, an image is shown."""
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "poc.html").write_bytes(BAD_FILES["html"])
+    (tmp_path / "photo.png").write_bytes(PNG)
+    page = media_serve(RequestFactory().get("/media/poc.html"), "poc.html")
+    assert page["Content-Type"] == "application/octet-stream"
+    assert page["Content-Disposition"] == "attachment"
+    assert page["X-Content-Type-Options"] == "nosniff"
+    image = media_serve(RequestFactory().get("/media/photo.png"), "photo.png")
+    assert image["Content-Type"] == "image/png"
+    assert image["Content-Disposition"] == "inline"
+    assert b"".join(image.streaming_content) == PNG  # type: ignore[attr-defined]
+
+
 # --- S3 over real HTTP (moto's server) ---------------------------------------------------
 
 
@@ -264,6 +361,33 @@ def test_s3_complete_deletes_an_object_of_the_wrong_type(s3: Any, owner: Any, no
     )
     assert_error(done, 415, "file_type_not_allowed")
     assert key not in _keys(s3)
+
+
+def test_s3_objects_are_stored_with_their_served_type_and_disposition(s3: Any) -> None:
+    """The bucket serves files to browsers directly: a PDF is a download, an image inline,
+    whatever type the client claimed."""
+    default_storage.save("uploads/t/doc.pdf", ContentFile(b"%PDF-1.7 ...", name="doc.pdf"))
+    default_storage.save("uploads/t/pic.png", ContentFile(PNG, name="pic.png"))
+    pdf = s3.head_object(Bucket="media", Key="uploads/t/doc.pdf")
+    assert (pdf["ContentType"], pdf.get("ContentDisposition")) == ("application/pdf", "attachment")
+    png = s3.head_object(Bucket="media", Key="uploads/t/pic.png")
+    assert (png["ContentType"], png.get("ContentDisposition")) == ("image/png", "inline")
+
+
+def test_s3_a_presigned_post_of_a_non_image_must_send_attachment(s3: Any) -> None:
+    _url, fields = storage_presigned_post(
+        key="uploads/t/x.pdf",
+        content_type="application/pdf",
+        max_bytes=1000,
+        expires_in=60,
+        local_url="unused",
+    )
+    assert fields["Content-Type"] == "application/pdf"
+    assert fields["Content-Disposition"] == "attachment"
+    _url, fields = storage_presigned_post(
+        key="uploads/t/x.png", content_type="image/png", max_bytes=1000, expires_in=60, local_url=""
+    )
+    assert fields["Content-Disposition"] == "inline"
 
 
 def _keys(s3: Any) -> list[str]:
