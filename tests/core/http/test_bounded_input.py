@@ -48,3 +48,53 @@ def test_audit_log_date_filters_take_real_utc_offsets_only(moment: str, status: 
             assert_envelope(response, 200)
         else:
             assert_error(response, 400, "invalid", name)
+
+
+MULTIPART_FIELD = b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'
+MALFORMED_BODIES = {
+    # (content type, body): (status, code)
+    "no boundary": ("multipart/form-data", MULTIPART_FIELD, 400, "parse_error"),
+    "empty boundary": ("multipart/form-data; boundary=", b"garbage", 400, "parse_error"),
+    "header over the limit": (
+        "multipart/form-data; boundary=x",
+        b'--x\r\nContent-Disposition: form-data; name="' + b"a" * 100_000 + b'"\r\n\r\n1\r\n--x--',
+        400,
+        "parse_error",
+    ),
+    "too many multipart fields": (
+        "multipart/form-data; boundary=x",
+        MULTIPART_FIELD * 1500 + b"--x--\r\n",
+        400,
+        "bad_request",
+    ),
+    "too many form fields": (
+        "application/x-www-form-urlencoded",
+        b"&".join([b"a=1"] * 1500),
+        400,
+        "bad_request",
+    ),
+    "form body over the limit": (
+        "application/x-www-form-urlencoded",
+        b"a=" + b"1" * (3 * 1024 * 1024),
+        413,
+        "payload_too_large",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MALFORMED_BODIES))
+@pytest.mark.parametrize("caller", ["anonymous", "editor"])
+def test_a_malformed_body_that_reaches_django_is_answered_in_the_envelope(
+    kind: str, caller: str
+) -> None:
+    """Parse failures, Django's own (too many fields, too large) and DRF's, on a public
+    write (login) and a permission-checked one (a product create)."""
+    content_type, body, status, code = MALFORMED_BODIES[kind]
+    if caller == "anonymous":
+        client, url = api.client_for(None), api.api_url("accounts:login")
+    else:
+        editor = UserFactory()
+        api.grant(editor, "catalog.products")
+        client, url = api.client_for(editor), api.api_url("catalog-product-list")
+    response = client.generic("POST", url, body, content_type=content_type)
+    assert_error(response, status, code)
