@@ -1,10 +1,14 @@
 """Helpers for tests that start real server processes (daphne, celery worker, moto)."""
 
+import contextlib
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,11 +143,103 @@ class RedisServer:
     def stop(self) -> None:
         """Kill it (SIGKILL: an outage, not a shutdown)."""
         if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen one dies too
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
 
+    def hang(self) -> None:
+        """Freeze it (SIGSTOP): connections are still accepted by the kernel, nothing answers."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Unfreeze it (SIGCONT)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def __enter__(self) -> "RedisServer":
+        """Started."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stopped."""
+        self.stop()
+
+
+class TcpProxy:
+    """A TCP forwarder from a loopback port to a service's port, for fault drills on a service
+    the test cannot kill itself (the machine's PostgreSQL): `stop()` cuts every connection
+    and refuses new ones, which is what the service's clients see when it dies; `start()`
+    again on the same port is the service back."""
+
+    def __init__(self, target_port: int, port: int | None = None) -> None:
+        """Not started yet; listens on `port` (a free one by default)."""
+        self.target_port = target_port
+        self.port = port or free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Accept and forward connections."""
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        if self._listener is not None:
+            # shutdown() first: close() alone does not wake the thread blocked in accept().
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        """Forward each accepted connection until the listener closes."""
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets.update((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Copy bytes both ways until either side closes."""
+        upstream.settimeout(None)
+        pair = {client: upstream, upstream: client}
+        try:
+            while True:
+                readable, _, _ = select.select(list(pair), [], [])
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pair[sock].sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            with self._lock:
+                for sock in pair:
+                    self._sockets.discard(sock)
+                    sock.close()
+
+    def __enter__(self) -> "TcpProxy":
         """Started."""
         self.start()
         return self

@@ -18,6 +18,7 @@ logger = structlog.get_logger(__name__)
 
 NOT_READY_MESSAGE = "Service not ready."
 UNAVAILABLE_CODE = "service_unavailable"
+NOT_READY_RETRY_AFTER = 5  # seconds: when a probe or client should ask again
 
 
 class HealthAPIView(AppAPIView):
@@ -60,8 +61,10 @@ class ReadinessAPIView(HealthAPIView):
         if not failing:
             return self.send_response({"checks": checks})
         logger.warning("readiness_failed", failing=failing)
-        return self.send_error_response(
+        response = self.send_error_response(
             [error_item(UNAVAILABLE_CODE, f"{name} is unavailable.", name) for name in failing],
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             message=NOT_READY_MESSAGE,
         )
+        response["Retry-After"] = str(NOT_READY_RETRY_AFTER)
+        return response
