@@ -73,7 +73,10 @@ def caller(request: Request) -> "User":
 
 class MemberScopedMixin:
     """The rows are the caller's rooms (selected by membership), whatever their RBAC scope:
-    the feature permission decides what they may do, never which rooms they see."""
+    the feature permission decides what they may do, never which rooms they see. So no
+    scope opens the trash of rooms or messages either (staff only)."""
+
+    trash_by_scope = False
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Unchanged: the selector already keeps the caller's rooms only."""

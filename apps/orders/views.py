@@ -170,6 +170,7 @@ class OrderExportViewSet(AppModelRetrieveAPIViewSet):
 
     feature = FEATURE
     owner_field = "requester"
+    trash_by_scope = False  # another user's export is never theirs to see, whatever the scope
     queryset = order_export_list()
     serializer_classes = {"retrieve": OrderExportSerializer, "create": OrderExportCreateSerializer}
     action_flags = {"create": "retrieve", "download": "retrieve"}

@@ -201,30 +201,37 @@ def _without_own_in(patterns: Iterable[Any]) -> set[str]:
 
 
 def model_features() -> dict[str, str]:
-    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset
-    (walked once per URLconf: it does not change while the process runs)."""
+    """`{app_label.model: feature}` for every viewset that declares a feature and a queryset,
+    leaving out models any of whose views narrow rows beyond scope (`trash_by_scope = False`):
+    what the trash may open to a feature's holders (walked once per URLconf: it does not
+    change while the process runs)."""
     return _model_features(get_resolver())
 
 
 @lru_cache(maxsize=4)
 def _model_features(resolver: URLResolver) -> dict[str, str]:
     """The walk behind model_features, cached per resolver."""
-    return _model_features_in(resolver.url_patterns)
-
-
-def _model_features_in(patterns: Iterable[Any]) -> dict[str, str]:
-    """`{model: feature}` below `patterns`."""
     found: dict[str, str] = {}
+    narrowed: set[str] = set()
+    _model_features_in(resolver.url_patterns, found, narrowed)
+    return {label: code for label, code in found.items() if label not in narrowed}
+
+
+def _model_features_in(patterns: Iterable[Any], found: dict[str, str], narrowed: set[str]) -> None:
+    """Fill `found` with `{model: feature}` below `patterns`, and `narrowed` with the models
+    a view narrows beyond scope."""
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            found.update(_model_features_in(pattern.url_patterns))
+            _model_features_in(pattern.url_patterns, found, narrowed)
         elif isinstance(pattern, URLPattern):
             view = getattr(pattern.callback, "cls", None)
             queryset = getattr(view, "queryset", None)
             code = getattr(view, "feature", None)
             if code and queryset is not None:
-                found.setdefault(queryset.model._meta.label_lower, code)
-    return found
+                label = queryset.model._meta.label_lower
+                found.setdefault(label, code)
+                if not getattr(view, "trash_by_scope", True):
+                    narrowed.add(label)
 
 
 def features_sync() -> dict[str, list[str]]:

@@ -24,6 +24,10 @@ class FeatureScopeMixin(GenericAPIView):
     public_actions: ClassVar[tuple[str, ...]] = ()
     owner_field: ClassVar[str | None] = None
     action_flags: ClassVar[dict[str, str]] = {}
+    # Whether scope `all` with `delete` on `feature` reaches every row of the model, so that
+    # its holders may also list and restore the model's trash. A view whose rows are narrowed
+    # by more than scope (membership, requester) says False: its trash is staff-only.
+    trash_by_scope: ClassVar[bool] = True
 
     @classmethod
     def serves_scope_own(cls) -> bool:

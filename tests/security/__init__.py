@@ -1,0 +1,1 @@
+"""Standing security suites: the access matrix and the schema-driven fuzzing."""
