@@ -220,7 +220,8 @@ def test_a_broker_down_or_hung_costs_a_request_no_time_and_pauses_publishing(
         url=f"redis://127.0.0.1:{port}/0",
         transport_options=platform_tasks.PUBLISH_TRANSPORT_OPTIONS,
     )
-    monkeypatch.setattr(platform_tasks._publishing, "connection", connection, raising=False)
+    producer = app.amqp.Producer(connection, auto_declare=False)
+    monkeypatch.setattr(platform_tasks._publishing, "producer", producer, raising=False)
     monkeypatch.setitem(app.conf, "task_always_eager", False)  # publish, do not run inline
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
@@ -234,7 +235,7 @@ def test_a_broker_down_or_hung_costs_a_request_no_time_and_pauses_publishing(
     assert "OperationalError" in first.last_error
     assert (second.sent_at, second.attempts) == (None, 0)  # paused: not even tried
     assert Note.objects.get(pk=note.pk).priority == 0
-    assert getattr(platform_tasks._publishing, "connection", None) is None  # dropped
+    assert getattr(platform_tasks._publishing, "producer", None) is None  # dropped
 
 
 def test_the_revocation_purge_forgets_only_expired_tokens() -> None:
