@@ -14,9 +14,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 from apps.chat.models import Message
 from apps.chat.services import message_send, room_member_remove
 from apps.core.platform.ws.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED
+from apps.core.records.services import object_soft_delete
 from config.asgi import application
 from tests import api_cases as api
 from tests.chat import factories as f
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -360,6 +362,23 @@ async def test_a_deleted_message_is_announced(pair: Any) -> None:
         "type": "message.deleted",
         "id": str(sent.pk),
     }
+    await bob_ws.disconnect()
+
+
+async def test_a_message_restored_from_the_trash_is_announced_as_updated(pair: Any) -> None:
+    """A restore (trash endpoint, staff) puts the message back on the members' screens."""
+    alice, bob, room = pair
+    sent = await db(f.message)(room, alice, "back again")
+    await db(lambda: object_soft_delete(instance=sent, actor=alice))()
+    bob_ws = await open_socket(room, bob)
+    await settled(bob_ws)
+    staff = await db(lambda: UserFactory(is_staff=True))()
+    url = api.api_url("trash-restore", model="chat.message", pk=sent.pk)
+    response = await db(lambda: api.client_for(staff).post(url))()
+    assert response.status_code == 200
+    frame = await bob_ws.receive_json_from(timeout=3)
+    assert frame["type"] == "message.updated"
+    assert (frame["message"]["id"], frame["message"]["body"]) == (str(sent.pk), "back again")
     await bob_ws.disconnect()
 
 

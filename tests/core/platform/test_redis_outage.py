@@ -85,6 +85,24 @@ def test_the_local_windows_count_per_key_and_window() -> None:
     assert windows.incr("a", 2) == 1  # a new window starts from zero
 
 
+def test_the_local_windows_forget_earlier_windows_past_their_key_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Memory stays bounded through a long outage: past LOCAL_KEYS_MAX keys, the keys of
+    earlier windows are dropped and the current window's kept."""
+    from apps.core.http import throttles
+
+    monkeypatch.setattr(throttles, "LOCAL_KEYS_MAX", 3)
+    windows = LocalWindows()
+    for key in ("a", "b", "c"):
+        windows.incr(key, 1)
+    windows.incr("a", 2)
+    assert sorted(windows._window) == ["a", "b", "c"]  # at the limit: nothing dropped
+    windows.incr("d", 2)  # past it: b and c (window 1) are forgotten
+    assert sorted(windows._window) == ["a", "d"]
+    assert windows.incr("a", 2) == 2  # the current window's counts are kept
+
+
 def test_not_revoked_is_cached_briefly_so_a_lost_logout_write_heals_fast(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
