@@ -22,6 +22,7 @@ from apps.core.exceptions import UNIQUE_MESSAGE
 from apps.core.http.bulk import AppBulkListSerializer
 from apps.core.http.parsers import json_depth
 from apps.core.models.base import VersionedModel
+from apps.core.platform.floats import ReprFloat, floats_marked
 from apps.core.records.services import object_create, object_update
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
@@ -48,7 +49,23 @@ def _converter(field: Any) -> Callable[[Any], Any]:
     return field.to_representation
 
 
-class BoundedJSONField(serializers.JSONField):
+class AppJSONField(serializers.JSONField):
+    """DRF's JSONField whose floats are written as DRF writes them (apps.core.platform.floats)."""
+
+    def to_representation(self, value: Any) -> Any:
+        """DRF's representation, floats marked."""
+        return floats_marked(super().to_representation(value))
+
+
+class AppFloatField(serializers.FloatField):
+    """DRF's FloatField whose values are written as DRF writes them."""
+
+    def to_representation(self, value: Any) -> Any:
+        """DRF's representation, marked."""
+        return ReprFloat(super().to_representation(value))
+
+
+class BoundedJSONField(AppJSONField):
     """A JSON object field with limits a client cannot get around: nesting depth, number of
     keys (at any level) and encoded size; each breach is a 400 naming the field."""
 
@@ -98,7 +115,14 @@ class AppSerializer(serializers.Serializer[Any]):
 
 
 class AppModelSerializer(serializers.ModelSerializer[Any]):
-    """The base of every model serializer: fields must be listed explicitly, never `__all__`."""
+    """The base of every model serializer: fields must be listed explicitly, never `__all__`.
+    JSON and float columns use the core fields that keep DRF's float format."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.JSONField: AppJSONField,
+        models.FloatField: AppFloatField,
+    }
 
     def get_field_names(self, declared_fields: Any, info: Any) -> list[str]:
         """DRF's field names, refusing `__all__` and `exclude` so no field leaks by default."""

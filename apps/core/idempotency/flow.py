@@ -36,6 +36,7 @@ from apps.core.exceptions import (
 )
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.idempotency import IdempotencyRecord
+from apps.core.platform.floats import floats_marked
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -84,7 +85,8 @@ class IdempotencySlot:
                 )
         except IntegrityError:
             record = IdempotencyRecord.objects.get(user=self.user, key=self.key)
-            return StoredAnswer(record.response_status, record.response_body)
+            # Floats as they were first written (a stored body comes back as plain JSON).
+            return StoredAnswer(record.response_status, floats_marked(record.response_body))
         return None
 
 
