@@ -73,7 +73,7 @@ class EnvelopeJSONRenderer(JSONRenderer):
         """`data` as DRF's JSONRenderer writes it, written by orjson where that is the same."""
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, dict(renderer_context or {})) is not None:
+        if self.get_indent(accepted_media_type or "", dict(renderer_context or {})) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         try:
             rendered = orjson.dumps(data, default=_default, option=ORJSON_OPTIONS)
