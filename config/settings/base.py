@@ -129,6 +129,20 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL connections come from psycopg's pool (one per process, shared by its threads):
+# a request borrows one and gives it back, so a process never holds more than
+# DB_POOL_MAX_SIZE. Persistent connections (DB_CONN_MAX_AGE) are the alternative: they hold
+# one connection per thread for their whole age and overran max_connections under load.
+DB_POOL = USING_POSTGRES and env.bool("DB_POOL", default=True)
+if DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool refuses persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        # How long a request waits for a free connection, or for PostgreSQL to come back,
+        # before it answers 503.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),
+    }
 
 # ---------------------------------------------------------------------------
 # Cache: local memory by default, Redis via django-redis with REDIS_URL

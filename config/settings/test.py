@@ -30,6 +30,11 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
 # Celery stays eager inside the suite unless a test drives the real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# The suite's own connections are plain ones: pytest-django creates, flushes and drops test
+# databases, which a pool's idle connections would hold open. Servers a test starts say
+# DB_POOL=1 to run as production does.
+if not env.bool("DB_POOL", default=False):
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # In memory, one database per process: pytest-xdist workers never share a file.
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}

@@ -90,7 +90,8 @@ def test_real_answers_are_the_bytes_drf_would_write() -> None:
         response = api.client_for(None).get(url)
         assert response.status_code == 200
         assert response.content == reference.render(response.json())
-    assert b'"tiny":1e-05,"huge":1e+16,"list":[0.5,2.5e-07]' in response.content  # the detail
+    for written in (b'"tiny":1e-05', b'"list":[0.5,2.5e-07]'):  # the detail (jsonb: 1e16 is an int)
+        assert written in response.content  # (PostgreSQL's jsonb orders the keys its own way)
 
 
 def test_marked_floats_survive_the_response_cache() -> None:
