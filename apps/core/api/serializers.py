@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.http.serializers import (
@@ -53,10 +54,38 @@ class RolePermissionInputSerializer(AppSerializer):
     scope = serializers.ChoiceField(choices=PermissionScope.choices, default=PermissionScope.OWN)
 
 
+@extend_schema_field(RolePermissionInputSerializer(many=True))
+class RolePermissionListField(serializers.Field):
+    """A role's whole permission list. It replaces the role's permissions, so every item is
+    complete even in a PATCH: each is validated on its own, never as part of a partial
+    update (which would skip `feature` and the defaults)."""
+
+    default_error_messages = {"not_a_list": "Send a list of permissions."}
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        """The validated items; errors by item index."""
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        items, errors = [], {}
+        for index, item in enumerate(data):
+            serializer = RolePermissionInputSerializer(data=item)
+            if serializer.is_valid():
+                items.append(dict(serializer.validated_data))
+            else:
+                errors[str(index)] = serializer.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return items
+
+    def to_representation(self, value: Any) -> Any:
+        """Never read: the write serializer answers with RoleSerializer."""
+        return value
+
+
 class RoleWriteSerializer(AppWriteOnlyModelSerializer):
     """Create or change a role; `permissions` replaces the role's whole permission list."""
 
-    permissions = RolePermissionInputSerializer(many=True, required=False)
+    permissions = RolePermissionListField(required=False)
 
     def validate_permissions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each feature at most once, scope `own` only where it applies (checked here too, so
