@@ -4,6 +4,7 @@ Secrets never reach a log line: values under sensitive keys are replaced and `to
 query parameters are stripped from any string that carries a URL.
 """
 
+import functools
 import logging
 import re
 import sys
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -29,6 +31,8 @@ _BEARER = re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 def redact_query_tokens(text: str) -> str:
     """`/ws/?token=abc&x=1` becomes `/ws/?token=[REDACTED]&x=1`; bearer tokens are masked."""
+    if "=" not in text and "bearer" not in text.lower():
+        return text  # neither pattern can match: skip both regex passes
     text = _TOKEN_IN_QUERY.sub(lambda m: m.group("key") + REDACTED, text)
     return _BEARER.sub("Bearer " + REDACTED, text)
 
@@ -38,9 +42,15 @@ def redact_query_tokens(text: str) -> str:
 ARGUMENT_REPR_KEYS = frozenset({"args", "kwargs"})
 
 
+@functools.lru_cache(maxsize=1024)
+def is_sensitive_key(key: str) -> bool:
+    """Whether values under `key` are withheld (keys repeat on every line: asked once)."""
+    return SENSITIVE_KEY.search(key) is not None
+
+
 def redact(value: Any, key: str | None = None) -> Any:
     """A copy of `value` with secrets replaced, walking dicts and lists."""
-    secret_key = key is not None and SENSITIVE_KEY.search(key)
+    secret_key = key is not None and is_sensitive_key(key)
     if secret_key or (key in ARGUMENT_REPR_KEYS and isinstance(value, str)):
         return REDACTED
     if isinstance(value, Mapping):
@@ -74,6 +84,11 @@ def redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, A
     }
 
 
+def _orjson_text(event: Any, **_options: Any) -> str:
+    """A log line's JSON by orjson (compact; what it cannot write, as its `str`)."""
+    return orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 _SHARED_PROCESSORS: list[Callable[..., Any]] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -85,7 +100,11 @@ _SHARED_PROCESSORS: list[Callable[..., Any]] = [
 
 def build_formatter(*, json: bool = True) -> logging.Formatter:
     """The formatter every handler uses: shared processors, redaction, then the renderer."""
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=_orjson_text)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED_PROCESSORS,
         processors=[
