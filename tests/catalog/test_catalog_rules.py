@@ -197,6 +197,51 @@ def test_the_etag_changes_when_the_product_changes(manager: Any) -> None:
     assert client.get(product_url(product.pk), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
+def test_a_cache_hit_reads_the_cache_twice_and_hashes_nothing(monkeypatch: Any) -> None:
+    """Issue 13: a hit cost 8-11 cache round trips, rebuilt the annotated queryset to learn
+    its namespaces and re-hashed the payload for its ETag. Now: the namespace versions (one
+    get_many) and the entry; the namespaces known per view; the ETag stored with the entry."""
+    from django.core.cache import cache
+
+    from apps.core.http.mixins import caching, conditional
+
+    product = f.product()
+    client = api.client_for(None)
+    for url in (PRODUCTS, product_url(product.pk)):
+        miss = client.get(url)
+        assert miss["X-Cache"] == "miss"
+        calls: list[str] = []
+        hashed: list[Any] = []
+        _count_cache_calls(monkeypatch, cache, calls)
+        monkeypatch.setattr(conditional, "content_digest", hashed.append)
+        monkeypatch.setattr(caching, "queryset_namespaces", hashed.append)
+        hit = client.get(url)
+        monkeypatch.undo()
+        assert hit["X-Cache"] == "hit"
+        assert hit["ETag"] == miss["ETag"]
+        assert calls == ["get_many", "get"], calls  # one round trip each with Redis
+        assert hashed == []
+
+
+def _count_cache_calls(monkeypatch: Any, cache: Any, calls: list[str]) -> None:
+    """Record the cache calls made by the code under test (not those a backend makes to
+    itself: local memory's get_many calls its own get per key; Redis sends one MGET)."""
+    depth = [0]
+    for name in ("get", "get_many", "set", "add", "set_many", "incr", "delete"):
+        original = getattr(cache, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+            if not depth[0]:
+                calls.append(_name)
+            depth[0] += 1
+            try:
+                return _original(*args, **kw)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(cache, name, counted)
+
+
 def test_the_public_banner_list_holds_only_banners_active_now() -> None:
     now = timezone.now()
     active = Banner.objects.create(

@@ -26,11 +26,20 @@ UNAVAILABLE_LOGGER = "apps.cache.unavailable"
 
 def namespace_version(namespace: str) -> int:
     """The current version of a namespace (1 until first bumped; 0 when the cache is down)."""
-    value = cache.get(f"{NAMESPACE_PREFIX}{namespace}")
-    if value is None:
-        cache.add(f"{NAMESPACE_PREFIX}{namespace}", 1, timeout=None)
-        value = cache.get(f"{NAMESPACE_PREFIX}{namespace}")
-    return int(value or 0)
+    return namespace_versions([namespace])[namespace]
+
+
+def namespace_versions(namespaces: Iterable[str]) -> dict[str, int]:
+    """The current version of each namespace, read in one round trip (a namespace never
+    seen before starts at 1: one more round trip, once). 0 when the cache is down."""
+    keys = {namespace: f"{NAMESPACE_PREFIX}{namespace}" for namespace in namespaces}
+    found = cache.get_many(list(keys.values()))
+    missing = [key for key in keys.values() if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, 1, timeout=None)
+        found.update(cache.get_many(missing))
+    return {namespace: int(found.get(key) or 0) for namespace, key in keys.items()}
 
 
 def _bump(namespace: str) -> None:
@@ -104,7 +113,8 @@ def _dict_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
 
 def versioned_key(prefix: str, namespaces: Iterable[str], *parts: str) -> str:
     """`prefix:<ns versions>:<hash of parts>`: changes whenever a namespace is bumped."""
-    versions = ",".join(f"{ns}={namespace_version(ns)}" for ns in sorted(namespaces))
+    current = namespace_versions(sorted(namespaces))
+    versions = ",".join(f"{ns}={version}" for ns, version in current.items())
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f"{prefix}:{versions}:{digest}"
 

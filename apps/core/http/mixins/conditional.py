@@ -31,7 +31,8 @@ class ConditionalGetMixin(APIView):
         ok = response.status_code == status.HTTP_200_OK
         if not (self.etag and request.method in ("GET", "HEAD") and ok):
             return response
-        tag = f'"{content_digest(AnswerContent.of(response))[:32]}"'
+        digest = getattr(response, "content_digest", None)  # a cached answer's, kept with it
+        tag = f'"{(digest or content_digest(AnswerContent.of(response)))[:32]}"'
         response["ETag"] = tag
         if tag in parse_etags(request.headers.get("If-None-Match", "")):
             not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
