@@ -223,6 +223,18 @@ def test_a_cache_hit_reads_the_cache_twice_and_hashes_nothing(monkeypatch: Any) 
         assert hashed == []
 
 
+def test_an_anonymous_read_is_counted_by_the_anon_rate_only(monkeypatch: Any) -> None:
+    """Issue 13: DRF's user rate counted anonymous callers a second time, by address (two
+    more round trips to the throttle cache on every public read)."""
+    from django.core.cache import caches
+
+    f.product()
+    calls: list[str] = []
+    _count_cache_calls(monkeypatch, caches["guard"], calls)
+    assert api.client_for(None).get(PRODUCTS).status_code == 200
+    assert calls == ["add", "incr"], calls  # one window counter: the anon rate's
+
+
 def _count_cache_calls(monkeypatch: Any, cache: Any, calls: list[str]) -> None:
     """Record the cache calls made by the code under test (not those a backend makes to
     itself: local memory's get_many calls its own get per key; Redis sends one MGET)."""
