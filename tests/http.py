@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -93,3 +94,25 @@ def post_multipart(url: str, fields: dict[str, str], file_bytes: bytes, filename
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+def timed_call(
+    base: str, path: str, *, body: Any = None, token: str | None = None
+) -> tuple[int, dict[str, Any], float]:
+    """One request to a server a test started: its status, its JSON body (with the
+    `Retry-After` header under `_retry_after`) and how long it took, in seconds."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)  # noqa: S310
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            status, raw, retry_after = int(response.status), response.read(), None
+    except urllib.error.HTTPError as error:
+        status, raw, retry_after = int(error.code), error.read(), error.headers["Retry-After"]
+    took = time.monotonic() - started
+    payload = json.loads(raw) if raw else {}
+    payload["_retry_after"] = retry_after
+    return status, payload, took

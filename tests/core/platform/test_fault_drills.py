@@ -10,12 +10,9 @@ no write is half done, and everything recovers without a restart. The Redis dril
 test_redis_drill.py.
 """
 
-import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -31,6 +28,7 @@ from apps.core.models import OutboxMessage
 from tests import api_cases as api
 from tests.catalog.factories import CategoryFactory, ProductFactory, product_payload
 from tests.factories import UserFactory
+from tests.http import timed_call as call
 from tests.processes import ROOT, RedisServer, TcpProxy, _test_database_env, asgi_server, free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -47,27 +45,6 @@ DRILL_ENV = {
 # With PostgreSQL down a request waits at most the pool's timeout (DB_POOL_TIMEOUT, 2 s by
 # default) for a connection.
 DB_WAIT_LIMIT = 3.0
-
-
-def call(
-    base: str, path: str, *, body: Any = None, token: str | None = None
-) -> tuple[int, dict[str, Any], float]:
-    """One request: its status, its JSON body and how long it took."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)  # noqa: S310
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            status, raw, retry_after = int(response.status), response.read(), None
-    except urllib.error.HTTPError as error:
-        status, raw, retry_after = int(error.code), error.read(), error.headers["Retry-After"]
-    took = time.monotonic() - started
-    payload = json.loads(raw) if raw else {}
-    payload["_retry_after"] = retry_after
-    return status, payload, took
 
 
 def eventually(check: Any, within: float = 10.0) -> bool:

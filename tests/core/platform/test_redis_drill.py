@@ -13,32 +13,17 @@ import pytest
 from tests import api_cases as api
 from tests.catalog.factories import ProductFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.http import timed_call
 from tests.processes import RedisServer, asgi_server, free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def call(base: str, path: str, *, body: Any = None, token: str | None = None) -> tuple[int, float]:
-    """One request; its status and how long it took."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)  # noqa: S310
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            status = int(response.status)
-    except urllib.error.HTTPError as error:
-        status = int(error.code)
-    return status, time.monotonic() - started
 
 
 def recovered(base: str, path: str, body: Any, within: float = 5.0) -> bool:
     """True once `path` answers 200 again (the breaker reopens to Redis within a second)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if call(base, path, body=body)[0] == HTTPStatus.OK:
+        if timed_call(base, path, body=body)[0] == HTTPStatus.OK:
             return True
         time.sleep(0.1)  # a bounded poll for the breaker's half-second window
     return False
@@ -62,7 +47,7 @@ def test_with_redis_killed_reads_answer_fast_logins_refuse_and_all_recovers() ->
     )
     with RedisServer(port) as redis, asgi_server(env=env) as web:
         base = f"http://127.0.0.1:{web}"
-        assert call(base, products)[0] == 200
+        assert timed_call(base, products)[0] == 200
         token_request = urllib.request.Request(  # noqa: S310
             f"{base}{login}",
             data=json.dumps(login_body).encode(),
@@ -73,11 +58,11 @@ def test_with_redis_killed_reads_answer_fast_logins_refuse_and_all_recovers() ->
 
         redis.stop()  # killed
         for path, token, expected in ((products, None, 200), (me, access, 200)):
-            status, took = call(base, path, token=token)
+            status, _body, took = timed_call(base, path, token=token)
             assert (status, took < 1.0) == (expected, True), (path, status, took)
-        assert call(base, login, body=login_body)[0] == 503
-        assert call(base, "/health/ready/")[0] == 503
+        assert timed_call(base, login, body=login_body)[0] == 503
+        assert timed_call(base, "/health/ready/")[0] == 503
 
         redis.start()  # back: the server recovers without a restart, once its breaker closes
         assert recovered(base, login, login_body)
-        assert call(base, "/health/ready/")[0] == 200
+        assert timed_call(base, "/health/ready/")[0] == 200
