@@ -61,6 +61,38 @@ def _relation_key(field: serializers.RelatedField[Any, Any, Any]) -> str | None:
     return None
 
 
+def related_lookups_prefetch(serializer: Any, items: list[dict[str, Any]]) -> None:
+    """Fetch the related objects every item names with one query per related field, and let
+    each field resolve its values from them (`InMemoryLookup`): DRF would query once per id,
+    so once per tag of a product. Used for a bulk batch and for a single write alike."""
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        relation: Any = (
+            field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+        )
+        key = _relation_key(relation) if isinstance(relation, serializers.RelatedField) else None
+        queryset = getattr(relation, "queryset", None)
+        if key is None or queryset is None or isinstance(queryset, InMemoryLookup):
+            continue
+        values: set[Any] = set()
+        for item in items:
+            raw = item.get(name)
+            for value in raw if isinstance(raw, list) else [raw]:
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    values.add(value)
+        lookup = InMemoryLookup(queryset.model, key, {})
+        normalised = set()
+        for value in values:
+            try:
+                normalised.add(lookup.normalise(value))
+            except ValueError:
+                continue
+        rows = queryset.all().filter(**{f"{key}__in": normalised}) if normalised else []
+        lookup.rows = {getattr(row, key): row for row in rows}
+        relation.queryset = lookup
+
+
 class AppBulkListSerializer(serializers.ListSerializer[Any]):
     """`many=True` for AppWriteOnlyModelSerializer: bulk create and versioned bulk update."""
 
@@ -113,34 +145,7 @@ class AppBulkListSerializer(serializers.ListSerializer[Any]):
 
     def _prefetch_relations(self, data: list[dict[str, Any]]) -> None:
         """One query per related field; the fields then resolve items from memory."""
-        for name, field in self.typed_child.fields.items():
-            if field.read_only:
-                continue
-            relation: Any = (
-                field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
-            )
-            key = (
-                _relation_key(relation) if isinstance(relation, serializers.RelatedField) else None
-            )
-            queryset = getattr(relation, "queryset", None)
-            if key is None or queryset is None:
-                continue
-            values: set[Any] = set()
-            for item in data:
-                raw = item.get(name)
-                for value in raw if isinstance(raw, list) else [raw]:
-                    if isinstance(value, str | int) and not isinstance(value, bool):
-                        values.add(value)
-            lookup = InMemoryLookup(queryset.model, key, {})
-            normalised = set()
-            for value in values:
-                try:
-                    normalised.add(lookup.normalise(value))
-                except ValueError:
-                    continue
-            rows = queryset.all().filter(**{f"{key}__in": normalised}) if normalised else []
-            lookup.rows = {getattr(row, key): row for row in rows}
-            relation.queryset = lookup
+        related_lookups_prefetch(self.typed_child, data)
 
     def _take_unique_validators(self) -> list[tuple[str, Any]]:
         """Remove per-item unique validators (a query each); return the single-field ones.

@@ -19,7 +19,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
 from apps.core.exceptions import UNIQUE_MESSAGE
-from apps.core.http.bulk import AppBulkListSerializer
+from apps.core.http.bulk import AppBulkListSerializer, related_lookups_prefetch
 from apps.core.http.parsers import json_depth
 from apps.core.models.base import VersionedModel
 from apps.core.platform.floats import ReprFloat, floats_marked
@@ -225,19 +225,32 @@ class AppWriteOnlyModelSerializer(AppModelSerializer):
             and constraint.fields[0] in self.fields
         ]
 
+    def to_internal_value(self, data: Any) -> Any:
+        """DRF's validation, with a single write's related ids resolved by one query per
+        relation field, as a bulk batch's are (a bulk item's list has done it already)."""
+        if isinstance(data, dict) and not isinstance(self.parent, serializers.ListSerializer):
+            related_lookups_prefetch(self, [data])
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """Refuse a value another live row already holds (400 `unique` on the field)."""
+        """Refuse a value another live row already holds (400 `unique` on the field): one
+        query for all the live-unique fields of the write."""
         attrs = super().validate(attrs)
         if not self.check_live_uniqueness:
             return attrs
         model = self.model_class
-        for name in self.live_unique_fields():
-            if name not in attrs:
-                continue
-            taken = model.objects.filter(**{name: attrs[name]})
-            if self.instance is not None:
-                taken = taken.exclude(pk=self.instance.pk)
-            if taken.exists():
+        names = [name for name in self.live_unique_fields() if name in attrs]
+        if not names:
+            return attrs
+        either = models.Q()
+        for name in names:
+            either |= models.Q(**{name: attrs[name]})
+        taken = model.objects.filter(either)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        holders = list(taken.values_list(*names)[: len(names)])
+        for index, name in enumerate(names):
+            if any(row[index] == attrs[name] for row in holders):
                 message = UNIQUE_MESSAGE.format(model=model._meta.verbose_name, field=name)
                 raise serializers.ValidationError({name: [ErrorDetail(message, code="unique")]})
         return attrs
