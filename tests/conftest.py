@@ -60,12 +60,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _no_publish_pause() -> Iterator[None]:
-    """A broker refusal in one test never pauses publishing in the next."""
+    """A broker refusal in one test never pauses publishing in the next, nor a Redis
+    failure leaves the circuit breaker open for it."""
+    from apps.core.platform.redis_breaker import BREAKER
     from apps.core.platform.tasks import PUBLISH_PAUSE
 
     PUBLISH_PAUSE.reset()
+    BREAKER.reset()
     yield
     PUBLISH_PAUSE.reset()
+    BREAKER.reset()
 
 
 @pytest.fixture(autouse=True)

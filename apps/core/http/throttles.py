@@ -21,6 +21,8 @@ from rest_framework.throttling import (
     UserRateThrottle,
 )
 
+from apps.core.platform.redis_breaker import pipeline_run
+
 logger = logging.getLogger("apps.throttles")
 LOCAL_KEYS_MAX = 10_000  # clients one process tracks before it drops those of past windows
 
@@ -91,7 +93,18 @@ class AtomicWindowThrottle(SimpleRateThrottle):
         return bool(count <= self.num_requests)
 
     def _count(self, window_key: str) -> int:
-        """Count this request in the shared window; answers the count so far."""
+        """Count this request in the shared window; answers the count so far. On Redis the
+        window is created and counted in one round trip (`SET NX` + `INCR`, pipelined)."""
+        client = getattr(self.cache, "client", None)
+        if client is not None and hasattr(client, "get_client"):  # django-redis
+            key = client.make_key(window_key)
+            ttl = self.duration + 1
+
+            def count(pipeline: Any) -> None:
+                pipeline.set(key, 0, nx=True, ex=ttl)
+                pipeline.incr(key)
+
+            return int(pipeline_run(client.get_client(write=True), count)[-1])
         self.cache.add(window_key, 0, timeout=self.duration + 1)
         try:
             return int(self.cache.incr(window_key))

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import caches
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from apps.core.http import throttles
 from apps.core.http.throttles import LOCAL_WINDOWS, LocalWindows
 from tests import api_cases as api
 from tests.envelope import assert_envelope, assert_error
@@ -27,6 +28,7 @@ def guard_down(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     guard = caches["guard"]
     for name in ("add", "incr", "get", "get_many", "set"):
         monkeypatch.setattr(guard, name, unreachable)
+    monkeypatch.setattr(throttles, "pipeline_run", unreachable)  # the counters' Redis path
     monkeypatch.setattr(LOCAL_WINDOWS, "_counts", {})
     monkeypatch.setattr(LOCAL_WINDOWS, "_window", {})
 
