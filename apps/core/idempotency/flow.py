@@ -51,6 +51,12 @@ class StoredAnswer:
     status: int
     body: Any
 
+    @classmethod
+    def of_record(cls, record: IdempotencyRecord) -> "StoredAnswer":
+        """The answer a record keeps, its floats as they were first written (a stored body
+        comes back as plain JSON; apps.core.platform.floats)."""
+        return cls(record.response_status, floats_marked(record.response_body))
+
 
 @dataclass
 class IdempotencySlot:
@@ -84,9 +90,9 @@ class IdempotencySlot:
                     expires_at=timezone.now() + timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS),
                 )
         except IntegrityError:
-            record = IdempotencyRecord.objects.get(user=self.user, key=self.key)
-            # Floats as they were first written (a stored body comes back as plain JSON).
-            return StoredAnswer(record.response_status, floats_marked(record.response_body))
+            return StoredAnswer.of_record(
+                IdempotencyRecord.objects.get(user=self.user, key=self.key)
+            )
         return None
 
 
@@ -105,7 +111,7 @@ def _stored_answer(slot: IdempotencySlot) -> StoredAnswer | None:
         return None
     if record.request_hash != slot.request_hash:
         raise IdempotencyKeyReused
-    return StoredAnswer(record.response_status, record.response_body)
+    return StoredAnswer.of_record(record)
 
 
 @contextmanager

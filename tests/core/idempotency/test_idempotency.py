@@ -277,3 +277,25 @@ def test_an_idempotent_post_answers_like_drf_dispatch_would(writer: Any) -> None
         h for h in keyed.headers if h not in ignored
     }
     assert set(plain.json()["data"]) == set(keyed.json()["data"])
+
+
+def test_a_replay_writes_its_floats_as_the_first_answer_did(writer: Any) -> None:
+    """A stored body comes back from the database as plain JSON; its floats are replayed as
+    DRF writes them (`1e-05`, not orjson's `0.00001`)."""
+    body = {"title": "floats"}
+    IdempotencyRecordFactory(
+        user=writer,
+        key="key-1",
+        path=str(URL),
+        data=body,
+        response_body={
+            "status": 201,
+            "data": {"ratio": 1e-05, "items": [2.5e-07]},
+            "message": None,
+            "pagination": None,
+        },
+    )
+    replay = post(writer, body)
+    assert replay["Idempotent-Replayed"] == "true"
+    for written in (b'"ratio":1e-05', b'"items":[2.5e-07]'):  # (jsonb orders keys its own way)
+        assert written in replay.content
