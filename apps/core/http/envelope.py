@@ -86,7 +86,11 @@ class AppResponse(Response):
 
     `data` is the payload of a success, or the list of error items of an error (status 400
     and up); `message` and `pagination` go to the envelope's `message` and `meta.pagination`.
+    `content_digest` is the answer's ETag digest when it is already known (a cached answer
+    keeps it beside its content), so the ETag needs no hashing.
     """
+
+    content_digest: str | None = None
 
     def __init__(
         self,
@@ -111,6 +115,7 @@ class AnswerContent:
     data: Any
     message: str | None = None
     pagination: dict[str, Any] | None = None
+    digest: str | None = None  # the ETag digest, where a cache stores it with the answer
 
     @classmethod
     def of(cls, response: Response) -> "AnswerContent":
@@ -124,12 +129,15 @@ class AnswerContent:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-storable dict (see `from_json`)."""
-        return {
+        stored = {
             "status": self.status,
             "data": self.data,
             "message": self.message,
             "pagination": self.pagination,
         }
+        if self.digest is not None:
+            stored["digest"] = self.digest
+        return stored
 
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> "AnswerContent":
@@ -139,17 +147,20 @@ class AnswerContent:
             data=stored.get("data"),
             message=stored.get("message"),
             pagination=stored.get("pagination"),
+            digest=stored.get("digest"),
         )
 
     def response(self, headers: dict[str, str] | None = None) -> AppResponse:
         """A response that renders as the stored answer did (with today's trace id)."""
-        return AppResponse(
+        response = AppResponse(
             self.data,
             status=self.status,
             message=self.message,
             pagination=self.pagination,
             headers=headers,
         )
+        response.content_digest = self.digest
+        return response
 
 
 def envelope_of(response: Response, data: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """`CachedResponseMixin`: list and retrieve answers kept in the cache until their models change."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from django.core.cache import cache
@@ -10,14 +11,13 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.http.envelope import AnswerContent
+from apps.core.http.envelope import AnswerContent, AppResponse
 from apps.core.http.mixins.conditional import content_digest
 from apps.core.platform.cache import queryset_namespaces, versioned_key
 
 CACHE_HEADER = "X-Cache"
 # "answer", not the first edition's "resp": entries stored as envelopes are never read back.
 CACHE_KEY_PREFIX = "answer"
-DIGEST_FIELD = "digest"  # the answer's ETag digest, stored beside it
 # (view class, action) -> the namespaces of its queryset (they depend on the code alone).
 _NAMESPACES: dict[tuple[type, str | None], tuple[str, ...]] = {}
 
@@ -48,17 +48,16 @@ class CachedResponseMixin(GenericAPIView):
         key = self.response_cache_key()
         hit = cache.get(key)
         if isinstance(hit, dict):
-            answered = AnswerContent.from_json(hit).response(headers={CACHE_HEADER: "hit"})
-            answered.content_digest = hit.get(DIGEST_FIELD)  # type: ignore[attr-defined]
-            return answered
+            return AnswerContent.from_json(hit).response(headers={CACHE_HEADER: "hit"})
         response = compute()
         timeout = self.get_cache_timeout()
         if response.status_code == status.HTTP_200_OK and timeout > 0:
             answer = AnswerContent.of(response)
-            stored = answer.to_json()
             if getattr(self, "etag", False):  # hashed once here, not on every hit
-                stored[DIGEST_FIELD] = response.content_digest = content_digest(answer)  # type: ignore[attr-defined]
-            cache.set(key, stored, timeout=timeout)
+                answer = replace(answer, digest=content_digest(answer))
+                if isinstance(response, AppResponse):
+                    response.content_digest = answer.digest
+            cache.set(key, answer.to_json(), timeout=timeout)
             response[CACHE_HEADER] = "miss"
         return response
 
