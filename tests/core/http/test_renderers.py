@@ -110,3 +110,15 @@ def test_json_values_are_marked_only_where_they_hold_floats() -> None:
     marked = floats_marked({"a": [1, 1e-05], "b": {"c": 2.5}})
     assert type(marked["a"][1]) is ReprFloat
     assert type(marked["b"]["c"]) is ReprFloat
+
+
+def test_float_columns_leave_their_serializer_field_marked() -> None:
+    """AppModelSerializer maps float columns to AppFloatField, whose values render as DRF's."""
+    from django.db import models
+
+    from apps.core.http.serializers import AppFloatField, AppModelSerializer
+
+    assert AppModelSerializer.serializer_field_mapping[models.FloatField] is AppFloatField
+    value = AppFloatField().to_representation(1e-05)
+    assert type(value) is ReprFloat
+    assert renderer.render({"x": value}) == reference.render({"x": 1e-05}) == b'{"x":1e-05}'
