@@ -148,7 +148,13 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
     outputs (a str for a CharField) skips `to_representation`; everything else goes through
     DRF's own field code, so the output is identical to a ModelSerializer's (tested).
     `make bench`: about 1.1x DRF's `to_representation` on 1,000 rows.
+
+    Lists go faster still: `projected = True` has the core's list read the page with
+    `values()` through the class's projection plan (apps.core.http.projection) when every
+    field can be read from columns.
     """
+
+    projected = True
 
     def _readers(self) -> list[Reader]:
         """`(name, read, convert)` per readable field, built on first use."""

@@ -7,12 +7,13 @@ from typing import Any, ClassVar
 from django.core.cache import cache
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+from rest_framework.mixins import RetrieveModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.http.envelope import AnswerContent, AppResponse
 from apps.core.http.mixins.conditional import content_digest
+from apps.core.http.mixins.listing import ProjectedListModelMixin
 from apps.core.platform.cache import queryset_namespaces, versioned_key
 
 CACHE_HEADER = "X-Cache"
@@ -96,8 +97,8 @@ class CachedResponseMixin(GenericAPIView):
         return "shared" if self.cache_shared else f"user:{user.pk}"
 
 
-class CachedListModelMixin(CachedResponseMixin, ListModelMixin):
-    """DRF's `list`, answered from the cache when the view sets `cache_responses`."""
+class CachedListModelMixin(CachedResponseMixin, ProjectedListModelMixin):
+    """The projected `list`, answered from the cache when the view sets `cache_responses`."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The list answer, from the cache when enabled."""
