@@ -7,11 +7,18 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from apps.core.platform.revocation import access_token_is_revoked
+from apps.core.platform.revocation import access_token_is_revoked, users_with_revocation
 
 INVALID_ACCESS_TOKEN_MESSAGE = "Access token is invalid or expired."  # noqa: S105 - a message
 REVOKED_ACCESS_TOKEN_MESSAGE = "Access token has been revoked."  # noqa: S105 - a message
+# simplejwt's own messages for the refusals of get_user.
+NO_USER_CLAIM_MESSAGE = "Token contained no recognizable user identification"
+USER_NOT_FOUND_MESSAGE = "User not found"
+USER_INACTIVE_MESSAGE = "User is inactive"
+PASSWORD_CHANGED_MESSAGE = "The user's password has been changed."  # noqa: S105 - a message
 
 
 class TracedJWTAuthentication(JWTAuthentication):
@@ -37,3 +44,23 @@ class TracedJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(REVOKED_ACCESS_TOKEN_MESSAGE)
         structlog.contextvars.bind_contextvars(user_id=str(user.pk))
         return result
+
+    def get_user(self, validated_token: Any) -> Any:
+        """simplejwt's user lookup (same claim, same refusals), with the token's revocation
+        read by the same query (apps.core.platform.revocation.users_with_revocation)."""
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken(NO_USER_CLAIM_MESSAGE) from exc
+        users = users_with_revocation(self.user_model.objects.all(), jti=validated_token.get("jti"))
+        try:
+            user = users.get(**{jwt_settings.USER_ID_FIELD: user_id})
+        except self.user_model.DoesNotExist as exc:
+            raise AuthenticationFailed(USER_NOT_FOUND_MESSAGE, code="user_not_found") from exc
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(USER_INACTIVE_MESSAGE, code="user_inactive")
+        if jwt_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(PASSWORD_CHANGED_MESSAGE, code="password_changed")
+        return user

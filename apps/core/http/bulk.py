@@ -27,11 +27,13 @@ NOT_FOUND_MESSAGE = "No object with this id (or not yours to change)."
 class InMemoryLookup:
     """Stands in for a related field's queryset: `.get(key=value)` from prefetched rows."""
 
-    def __init__(self, model: Any, key: str, rows: dict[Any, Any]) -> None:
-        """`rows` maps the normalised key value to the object."""
+    def __init__(self, model: Any, key: str, rows: dict[Any, Any], source: Any = None) -> None:
+        """`rows` maps the normalised key value to the object, in the order the `source`
+        queryset returned them (its ordering, by the database's collation)."""
         self.model = model
         self.key = key
         self.rows = rows
+        self.source = source
 
     def normalise(self, value: Any) -> Any:
         """The Python value the database would compare (e.g. a UUID from its string)."""
@@ -81,7 +83,7 @@ def related_lookups_prefetch(serializer: Any, items: list[dict[str, Any]]) -> No
             for value in raw if isinstance(raw, list) else [raw]:
                 if isinstance(value, str | int) and not isinstance(value, bool):
                     values.add(value)
-        lookup = InMemoryLookup(queryset.model, key, {})
+        lookup = InMemoryLookup(queryset.model, key, {}, source=queryset)
         normalised = set()
         for value in values:
             try:

@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import models
 from django.db.models.query import Prefetch
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.relations import ManyRelatedField
 from rest_framework.settings import api_settings
+
+from apps.core.http.bulk import InMemoryLookup
 
 Converter = Callable[[Any], Any]
 Getter = Callable[[dict[str, Any]], Any]
@@ -249,6 +251,48 @@ class _Column:
 
 
 @dataclass(frozen=True)
+class KnownRelation:
+    """The related objects a write has just linked, per parent id, in the order `source`
+    (the queryset the write looked them up in) returned them."""
+
+    source: models.QuerySet[Any]
+    objects: dict[Any, list[Any]]
+
+    def read_as(self, queryset: models.QuerySet[Any]) -> bool:
+        """True when a read through `queryset` gives these objects in this order: both are
+        the same query (same model, filters and ordering), compared by their SQL."""
+        if self.source.model is not queryset.model:
+            return False
+        try:
+            return str(self.source.query) == str(queryset.query)
+        except EmptyResultSet:
+            return False
+
+
+def written_relations(write_serializer: Any, instance: Any) -> dict[str, KnownRelation]:
+    """The to-many relations a single write set from `write_serializer`'s validated data,
+    as the read after it would order them (apps.core.http.bulk.related_lookups_prefetch
+    looked them up with one ordered query). Relations it did not set are left out."""
+    found: dict[str, KnownRelation] = {}
+    validated = getattr(write_serializer, "validated_data", None)
+    if not isinstance(validated, Mapping):
+        return found
+    for serializer_field in write_serializer.fields.values():
+        if not isinstance(serializer_field, ManyRelatedField) or serializer_field.read_only:
+            continue
+        lookup: Any = getattr(serializer_field.child_relation, "queryset", None)
+        chosen = validated.get(serializer_field.source)
+        if not isinstance(lookup, InMemoryLookup) or lookup.source is None or chosen is None:
+            continue
+        picked = {obj.pk for obj in chosen}
+        ordered = [obj for obj in lookup.rows.values() if obj.pk in picked]
+        found[str(serializer_field.source)] = KnownRelation(
+            source=lookup.source.all(), objects={instance.pk: ordered}
+        )
+    return found
+
+
+@dataclass(frozen=True)
 class _NestedOne:
     """A nested serializer over a forward relation: its fields are joined columns."""
 
@@ -283,15 +327,28 @@ class _Many:
         return self.model._default_manager.all()
 
     def fetch(
-        self, parent_ids: list[Any], context: Mapping[str, Any], prefetches: Sequence[Any]
+        self,
+        parent_ids: list[Any],
+        context: Mapping[str, Any],
+        prefetches: Sequence[Any],
+        known: KnownRelation | None = None,
     ) -> dict[Any, list[Any]]:
-        """Each parent id's outputs, in the relation's order."""
+        """Each parent id's outputs, in the relation's order: from `known` (what a write
+        just linked) when it was read through the same queryset, else with one query."""
         found: dict[Any, list[Any]] = {}
         if not parent_ids:
             return found
-        queryset = self.related_queryset(prefetches).filter(
-            **{f"{self.parent_column}__in": parent_ids}
-        )
+        related = self.related_queryset(prefetches)
+        if self.value is not None and known is not None and known.read_as(related):
+            convert = self.value.converter(context)
+            name = self.value.column
+            for parent_id, objects in known.objects.items():
+                values = [getattr(obj, name) for obj in objects]
+                found[parent_id] = [
+                    None if v is None else (v if convert is None else convert(v)) for v in values
+                ]
+            return found
+        queryset = related.filter(**{f"{self.parent_column}__in": parent_ids})
         if self.value is not None:
             convert = self.value.converter(context)
             for parent_id, value in queryset.values_list(self.parent_column, self.value.column):
@@ -338,7 +395,11 @@ class RowPlan:
         return queryset.prefetch_related(None).values(*dict.fromkeys([*self.lookups(), *extra]))
 
     def getters(
-        self, rows: list[dict[str, Any]], context: Mapping[str, Any], prefetches: Sequence[Any]
+        self,
+        rows: list[dict[str, Any]],
+        context: Mapping[str, Any],
+        prefetches: Sequence[Any],
+        known: Mapping[str, KnownRelation] | None = None,
     ) -> list[tuple[str, str | None, Converter | None, Getter | None]]:
         """Per output key, in field order: `(key, column, convert, None)` for a plain column,
         `(key, None, None, getter)` for anything else. Runs the page's extra queries."""
@@ -355,7 +416,8 @@ class RowPlan:
                 bound.append((part.key, None, None, self._nested(part, rows, context)))
             else:
                 many: _Many = part
-                found = many.fetch([row["pk"] for row in rows], context, prefetches)
+                written = (known or {}).get(many.relation)
+                found = many.fetch([row["pk"] for row in rows], context, prefetches, written)
                 bound.append((many.key, None, None, _related_of(found)))
         return bound
 
@@ -405,10 +467,15 @@ class RowPlan:
         return output
 
     def represent(
-        self, rows: list[dict[str, Any]], context: Mapping[str, Any], prefetches: Sequence[Any]
+        self,
+        rows: list[dict[str, Any]],
+        context: Mapping[str, Any],
+        prefetches: Sequence[Any],
+        known: Mapping[str, KnownRelation] | None = None,
     ) -> list[dict[str, Any]]:
-        """The output of every row, as the serializer would give it for the instances."""
-        bound = self.getters(rows, context, prefetches)
+        """The output of every row, as the serializer would give it for the instances
+        (`known`: to-many relations a write has just set, by relation name)."""
+        bound = self.getters(rows, context, prefetches, known)
         output = RowPlan._output
         return [output(row, bound) for row in rows]
 

@@ -21,13 +21,14 @@ from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import F
+from django.db.models import Exists, F, QuerySet
 from django.utils import timezone
 
 from apps.core.models.tokens import RevokedAccessToken
 from apps.core.platform.ws.sessions import sessions_revoke_on_commit
 
 GENERATION_CLAIM = "gen"
+REVOKED_ANNOTATION = "access_token_revoked"
 NOT_REVOKED_CACHE_SECONDS = 10
 
 
@@ -82,13 +83,27 @@ def token_generation_claim(user: Any) -> dict[str, int]:
     return {GENERATION_CLAIM: int(getattr(user, "token_generation", 0))}
 
 
+def users_with_revocation(users: QuerySet[Any], *, jti: str | None) -> QuerySet[Any]:
+    """`users` annotated with whether the access token `jti` is revoked: the check rides on
+    the query that loads the user (an indexed EXISTS), with no query or cache read of its own."""
+    if not jti:
+        return users
+    return users.annotate(
+        **{REVOKED_ANNOTATION: Exists(RevokedAccessToken.objects.filter(jti=jti))}
+    )
+
+
 def access_token_is_revoked(*, token: Claims, user: Any) -> bool:
-    """True when all the user's tokens of the token's generation were revoked, or this one."""
+    """True when all the user's tokens of the token's generation were revoked, or this one
+    (read from the user's `users_with_revocation` annotation when it was loaded so)."""
     if int(token.get(GENERATION_CLAIM, 0)) != int(getattr(user, "token_generation", 0)):
         return True
     jti = token.get("jti")
     if not jti:
         return False
+    loaded = getattr(user, REVOKED_ANNOTATION, None)
+    if loaded is not None:
+        return bool(loaded)
     known = cache.get(_jti_key(jti))
     if known is not None:
         return bool(known)

@@ -50,7 +50,10 @@ def object_create(*, model: type[M], data: Mapping[str, Any]) -> M:
     with transaction.atomic():
         instance = model(**columns)
         instance.save()
-        _set_many_to_many(instance, links)
+        if getattr(model, "bulk_per_row_signals", False):
+            _set_many_to_many(instance, links)
+        else:  # a new row has no links to compare with: one INSERT per field, as in bulk
+            _bulk_link(model, [instance], [links])
         model_changed_send(model=model, action=AuditAction.CREATE, changes=[Change(instance)])
     return instance
 

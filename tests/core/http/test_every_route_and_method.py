@@ -97,10 +97,10 @@ def test_a_crash_after_a_write_leaves_nothing_committed(monkeypatch: pytest.Monk
     from tests.testapp.models import Note
     from tests.testapp.views import NoteViewSet
 
-    def broken(self: Any, instance: Any) -> Any:
+    def broken(self: Any, instance: Any, written: Any = None) -> Any:
         raise RuntimeError("the answer could not be built")
 
-    monkeypatch.setattr(NoteViewSet, "get_response_serializer", broken)
+    monkeypatch.setattr(NoteViewSet, "get_response_data", broken)
     user = UserFactory()
     api.grant(user, "testapp.notes")
     client = api.client_for(user)

@@ -3,10 +3,12 @@ count per process, security-critical scopes refuse with 503, authentication keep
 and revocations survive a Redis restart. Redis is made to fail by replacing the `guard`
 cache's calls with ones that raise, as django-redis does when Redis is unreachable."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from apps.core.http import throttles
@@ -109,10 +111,12 @@ def test_not_revoked_is_cached_briefly_so_a_lost_logout_write_heals_fast(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Review of issue 12: `not revoked` was cached for the token's whole life, so a logout
-    whose cache write was lost left the token valid for up to 15 minutes."""
+    whose cache write was lost left the token valid for up to 15 minutes. Sockets still
+    check through the cache (briefly); HTTP reads the revocation with the user row."""
+    import jwt
     from django.core.cache import cache
 
-    from apps.core.platform.revocation import NOT_REVOKED_CACHE_SECONDS
+    from apps.core.platform.revocation import NOT_REVOKED_CACHE_SECONDS, access_token_is_revoked
 
     timeouts: list[Any] = []
     original = cache.add
@@ -123,8 +127,34 @@ def test_not_revoked_is_cached_briefly_so_a_lost_logout_write_heals_fast(
         return original(key, value, timeout=timeout, **kwargs)
 
     monkeypatch.setattr(cache, "add", recording_add)
-    assert_envelope(api.client_for(UserFactory()).get(api.api_url("accounts:me")), 200)
+    user = UserFactory()
+    client = api.client_for(user)
+    assert_envelope(client.get(api.api_url("accounts:me")), 200)
+    assert timeouts == []  # HTTP: the user query answered, no cache read or write
+    token = client._credentials["HTTP_AUTHORIZATION"].split()[1]  # type: ignore[attr-defined]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert access_token_is_revoked(token=claims, user=user) is False  # the socket path
     assert timeouts
     assert all(
         value is False and timeout <= NOT_REVOKED_CACHE_SECONDS for value, timeout in timeouts
     )
+
+
+def test_a_revocation_the_cache_never_heard_of_is_refused_over_http_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A logout whose cache write was lost (only the database row exists) refuses the token
+    on the very next request: HTTP reads the revocation with the user, not from the cache."""
+    import jwt
+
+    from apps.core.models.tokens import RevokedAccessToken
+
+    user = UserFactory()
+    client = api.client_for(user)
+    assert_envelope(client.get(api.api_url("accounts:me")), 200)
+    token = client._credentials["HTTP_AUTHORIZATION"].split()[1]  # type: ignore[attr-defined]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    RevokedAccessToken.objects.create(
+        jti=claims["jti"], expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert_error(client.get(api.api_url("accounts:me")), 401, "authentication_failed")

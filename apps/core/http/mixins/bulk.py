@@ -30,7 +30,7 @@ class BulkCreateModelMixin(AppCreateModelMixin):
     """`create` of a JSON array: `perform_bulk_create`, answers 201 with every object.
 
     A single object goes to AppCreateModelMixin's `create`. Hooks: `perform_bulk_create(serializer)`
-    returns the created objects; `get_save_kwargs()` and `get_response_serializer()` as for one.
+    returns the created objects; `get_save_kwargs()` and `get_response_data()` as for one.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -49,7 +49,7 @@ class BulkCreateModelMixin(AppCreateModelMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             created = self.perform_bulk_create(serializer)
-        data = self.get_response_serializer(list(created)).data
+        data = self.get_response_data(list(created), written=serializer)
         return AppResponse(data, status=status.HTTP_201_CREATED)
 
     def perform_bulk_create(self, serializer: serializers.BaseSerializer[Any]) -> Any:
@@ -63,7 +63,7 @@ class BulkUpdateModelMixin(ResponseSerializerMixin):
     Needs only GenericAPIView. The rows the caller may change (`get_queryset()`, so scope
     applies) reach the list serializer as its `instance`; an id outside them is an error at its
     index. Hooks: `perform_bulk_update(serializer)` returns the updated objects;
-    `get_response_serializer(instances)`.
+    `get_response_data(instances, written)`.
     """
 
     def bulk_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -76,7 +76,7 @@ class BulkUpdateModelMixin(ResponseSerializerMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             updated = self.perform_bulk_update(serializer)
-        return AppResponse(self.get_response_serializer(list(updated)).data)
+        return AppResponse(self.get_response_data(list(updated), written=serializer))
 
     def perform_bulk_update(self, serializer: serializers.BaseSerializer[Any]) -> Any:
         """Save every item (version-checked and recorded by the core services)."""

@@ -12,12 +12,12 @@ from apps.core.http.mixins.serializers import ResponseSerializerMixin
 
 
 class AppCreateModelMixin(ResponseSerializerMixin):
-    """`create`: validate, `perform_create`, answer 201 with `get_response_serializer`.
+    """`create`: validate, `perform_create`, answer 201 with `get_response_data`.
 
     Needs only GenericAPIView. Hooks: `perform_create(serializer)` returns what it created
     (override it to call a service); `get_save_kwargs()` adds values the payload does not carry
     (by default the caller as owner when the view declares a direct `owner_field`);
-    `get_response_serializer(instance)` (default: the action's serializer).
+    `get_response_data(instance, written)` (default: the action's serializer's data).
     """
 
     owner_field: ClassVar[str | None] = None
@@ -28,7 +28,7 @@ class AppCreateModelMixin(ResponseSerializerMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():  # overrides of perform_create stay all-or-nothing
             created = self.perform_create(serializer)
-        data = self.get_response_serializer(created).data
+        data = self.get_response_data(created, written=serializer)
         return AppResponse(data, status=status.HTTP_201_CREATED)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> Any:

@@ -6,6 +6,13 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
+from apps.core.http.projection import (
+    UnprojectableError,
+    prefetch_lookups,
+    projection_plan,
+    written_relations,
+)
+
 MISSING_SERIALIZER_MESSAGE = (
     "{view} has no serializer for action '{action}'; declare serializer_classes = "
     "{{'{action}': SomeSerializer}} or serializer_class."
@@ -14,7 +21,8 @@ WRITE_ACTIONS = ("create", "update", "partial_update", "bulk_update")
 
 
 class ResponseSerializerMixin(GenericAPIView):
-    """`get_response_serializer(instance)`: the serializer a write answers with.
+    """`get_response_data(instance, written)`: what a write answers, by default the data of
+    `get_response_serializer(instance)`, the serializer a write answers with.
 
     Needs only GenericAPIView; the default is the action's own serializer. The write mixins
     (create, update, bulk) inherit it; SerializerByActionMixin answers with `retrieve`.
@@ -23,6 +31,11 @@ class ResponseSerializerMixin(GenericAPIView):
     def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
         """The action's serializer around what was written (a list for bulk writes)."""
         return self.get_serializer(instance, many=isinstance(instance, list))
+
+    def get_response_data(self, instance: Any, written: Any = None) -> Any:
+        """What a write answers: `get_response_serializer(instance).data`. `written` is the
+        write serializer, from which an override may take what it need not read back."""
+        return self.get_response_serializer(instance).data
 
 
 class SerializerByActionMixin(ResponseSerializerMixin):
@@ -55,6 +68,28 @@ class SerializerByActionMixin(ResponseSerializerMixin):
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         """The serializer of the current action."""
         return self.get_serializer_class_for(getattr(self, "action", None) or "retrieve")
+
+    def get_response_data(self, instance: Any, written: Any = None) -> Any:
+        """A single write's answer in one query when the detail serializer is projected: its
+        row read through the view's queryset by the plan (columns, joins, annotations), the
+        to-many relations the write set taken from `written` (the write serializer looked
+        them up in order); else `get_response_serializer`."""
+        if isinstance(instance, list):
+            return super().get_response_data(instance, written)
+        serializer_class = self.get_serializer_class_for("retrieve")
+        queryset = self.get_queryset()
+        plan = None
+        if getattr(serializer_class, "projected", False):
+            try:
+                plan = projection_plan(serializer_class, queryset)
+            except UnprojectableError:
+                plan = None
+        rows = list(plan.select(queryset.filter(pk=instance.pk))) if plan else []
+        if plan is None or not rows:
+            return super().get_response_data(instance, written)
+        known = written_relations(written, instance) if written is not None else {}
+        context = self.get_serializer_context()
+        return plan.represent(rows, context, prefetch_lookups(queryset), known)[0]
 
     def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
         """The detail serializer for what a write stored, re-read through the view's queryset.

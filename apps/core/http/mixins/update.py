@@ -15,7 +15,7 @@ class AppUpdateModelMixin(ResponseSerializerMixin):
     """`update`/`partial_update`: validate against the object, `perform_update`, answer.
 
     Needs only GenericAPIView. Hooks: `perform_update(serializer)` returns the updated object
-    (override it to call a service); `get_response_serializer(instance)`.
+    (override it to call a service); `get_response_data(instance, written)`.
     """
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -26,7 +26,7 @@ class AppUpdateModelMixin(ResponseSerializerMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             updated = self.perform_update(serializer)
-        return AppResponse(self.get_response_serializer(updated).data)
+        return AppResponse(self.get_response_data(updated, written=serializer))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """PATCH of one object."""
