@@ -18,8 +18,11 @@ BENCH_SERVICES = DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_R
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -m "bench and services" -s -q tests/bench
 
+# The benchmarks' own tools (requirements/bench.txt: django-ninja, uvicorn), never in production.
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
+
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test test-services bench bench-services lint format typecheck worker beat schema clean
+.PHONY: help install bench-install run migrate seed test test-services bench bench-smoke bench-services lint format typecheck worker beat schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,6 +34,12 @@ $(STAMP): requirements/*.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv and install the pinned requirements
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+	@rm -f $(VENV)/.bench-installed-* && touch $@
+
+bench-install: $(BENCH_STAMP) ## Install the benchmarks' tools (requirements/bench.txt) into .venv
 
 migrate: install ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput
@@ -51,11 +60,15 @@ test-services: install ## Run the suite against PostgreSQL and Redis, service-on
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
-bench: install ## Benchmarks: core layer ratios, then orders/s, transfers/s and chat fan-out on PostgreSQL + Redis (if reachable)
+bench: bench-install ## Benchmarks: read path and full stack vs DRF and ninja, core ratios, then orders/s, transfers/s, chat fan-out (PostgreSQL + Redis if reachable)
 	$(BIN)/pytest -m "bench and not services" -s -q tests/bench
 	@if $(SERVICES_REACHABLE); then echo "bench: orders, wallet transfers and chat fan-out on $(SERVICES_DATABASE_URL)"; \
 	$(BENCH_SERVICES); else echo "bench: $(SERVICES_DATABASE_URL) or $(SERVICES_REDIS_URL)" \
 	"not reachable: orders, wallet and chat benchmarks skipped (make bench-services; docs/performance.md)"; fi
+
+bench-smoke: bench-install ## The full-stack benchmark's harness, tiny (SQLite, 1 round of 1 s): proves it still runs
+	BENCH_STACK_SECONDS=1 BENCH_STACK_ROUNDS=1 BENCH_STACK_PRODUCTS=100 BENCH_STACK_DATABASES=sqlite \
+	$(BIN)/pytest -m bench -s -q -p no:cacheprovider tests/bench/test_stack_bench.py
 
 bench-services: install ## Orders/s and transfers/s at 1/8/32 clients, chat fan-out to 100 sockets, on PostgreSQL + Redis
 	$(BENCH_SERVICES)

@@ -1,0 +1,1 @@
+"""The full-stack benchmark's server side: settings, the peer endpoints, the data."""
