@@ -209,7 +209,7 @@ def load(url: str) -> float:
 def medians(base: str, forms: dict[str, str]) -> dict[str, float]:
     """Each form's median requests per second over ROUNDS interleaved rounds."""
     rates: dict[str, list[float]] = {name: [] for name in forms}
-    for name, path in forms.items():  # warm every form (connections, caches, code paths)
+    for path in forms.values():  # warm every form (connections, caches, code paths)
         asyncio_load(base + path, 0.3, 2)
     for _ in range(ROUNDS):
         for name, path in forms.items():

@@ -11,9 +11,8 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from tests.catalog.factories import CategoryFactory, ProductFactory, TagFactory
-
     from apps.catalog.models import Product
+    from tests.catalog.factories import CategoryFactory, ProductFactory, TagFactory
 
     count = int(sys.argv[1])
     call_command("migrate", verbosity=0, interactive=False)
