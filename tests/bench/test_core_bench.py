@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
+from rest_framework.throttling import SimpleRateThrottle
 
 from apps.catalog.models import Product
 from apps.core.http import bulk
@@ -258,4 +259,111 @@ def test_product_page_read_path_against_drf_and_the_floor() -> None:
         core_ms,
         drf_ms,
         f"(floor {floor_ms:.1f} ms: core is {core_ms / floor_ms:.2f}x the floor)",
+    )
+
+
+def test_access_line_fast_path_against_the_stdlib_bridge() -> None:
+    """5,000 access lines through FastJSONLogger against the same line through structlog's
+    stdlib bridge (the path every line took before), both into a JSON handler in memory;
+    the lines are the same but for their timestamps."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from apps.core.platform.logging import FastJSONLogger, build_formatter
+
+    lines = 5000
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(build_formatter(json=True))
+    root = logging.getLogger()
+    saved = root.handlers, root.level
+    root.handlers, root.level = [handler], logging.INFO
+    fields = {"status": 200, "duration_ms": 3.2, "query": "page=2&page_size=20", "user_id": None}
+    fast, bridge = FastJSONLogger("apps.access"), structlog.get_logger("apps.access")
+    structlog.contextvars.bind_contextvars(
+        trace_id="a" * 32, method="GET", path="/api/v1/catalog/products/"
+    )
+    try:
+        fast.info("request_finished", **fields)
+        bridge.info("request_finished", **fields)
+        one, two = (json.loads(line) for line in stream.getvalue().splitlines())
+        assert {**one, "timestamp": ""} == {**two, "timestamp": ""} and list(one) == list(two)
+
+        def write(logger: Any) -> None:
+            for _ in range(lines):
+                logger.info("request_finished", **fields)
+            stream.seek(0)
+            stream.truncate()
+
+        fast_ms, bridge_ms = best_of(lambda: write(fast)), best_of(lambda: write(bridge))
+    finally:
+        structlog.contextvars.clear_contextvars()
+        root.handlers, root.level = saved
+    report(
+        f"access log line, {lines} lines",
+        fast_ms,
+        bridge_ms,
+        f"({fast_ms * 1000 / lines:.1f} us against {bridge_ms * 1000 / lines:.1f} us a line)",
+    )
+
+
+def test_bulk_create_of_a_thousand_against_a_thousand_single_posts(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`POST /catalog/products/` with an array of 1,000 products against 1,000 POSTs of one,
+    through the whole Django stack in process (test client, an editor's JWT), with the SQL
+    statements each sends; the bulk statement count must not depend on the batch size.
+    Runs on the database of the environment (SQLite by default, PostgreSQL under
+    `make bench-services`' variables)."""
+    from django.urls import reverse
+
+    from tests import api_cases as api
+    from tests.catalog.factories import CategoryFactory, TagFactory, product_payload
+
+    settings.BULK_MAX_ITEMS = 1000
+    for scope in SimpleRateThrottle.THROTTLE_RATES:  # DRF read the rates at import
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "1000000/min")
+    editor = UserFactory()
+    api.grant(editor, "catalog.products")
+    client = api.client_for(editor)
+    url = reverse("catalog-product-list", kwargs={"version": "v1"})
+    category, tags = CategoryFactory(), [str(TagFactory().pk) for _ in range(3)]
+    serial = iter(range(10**6))
+
+    def payloads(count: int) -> list[dict[str, Any]]:
+        return [
+            product_payload(category.pk, name=f"b{n}", slug=f"b-{n}", sku=f"B-{n}", tags=tags)
+            for n in (next(serial) for _ in range(count))
+        ]
+
+    def bulk(items: list[dict[str, Any]]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url, items, format="json")
+        assert response.status_code == 201, response.content[:500]
+        return len(queries.captured_queries)
+
+    def singles(items: list[dict[str, Any]]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            for item in items:
+                response = client.post(url, item, format="json")
+                assert response.status_code == 201, response.content[:500]
+        return len(queries.captured_queries)
+
+    assert bulk(payloads(100)) == bulk(payloads(1000))  # constant in the batch size
+    batch = payloads(1000)
+    started = time.perf_counter()
+    bulk_statements = bulk(batch)
+    bulk_ms = (time.perf_counter() - started) * 1000
+    batch = payloads(1000)
+    started = time.perf_counter()
+    single_statements = singles(batch)
+    single_ms = (time.perf_counter() - started) * 1000
+    report(
+        f"product create, 1 POST of 1000 vs 1000 POSTs ({connection.vendor})",
+        bulk_ms,
+        single_ms,
+        f"(statements: bulk {bulk_statements}, singles {single_statements})",
     )

@@ -15,10 +15,10 @@ from apps.core.http.envelope import (
     build_envelope,
     error_item,
 )
-from apps.core.platform.logging import redact_query_tokens
+from apps.core.platform.logging import FastJSONLogger, redact_query_tokens
 from apps.core.platform.tracing import accept_trace_id, set_trace_id
 
-access_logger = structlog.get_logger("apps.access")
+access_logger = FastJSONLogger("apps.access")
 
 TRACE_HEADER = "X-Request-ID"
 ERROR_STATUS = 400

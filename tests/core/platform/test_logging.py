@@ -1,6 +1,9 @@
 """Trace ids, access lines, redaction and slow-query logs."""
 
 import json
+import logging
+import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -163,3 +166,59 @@ def test_objects_in_log_fields_are_stringified_and_redacted() -> None:
         __str__ = __repr__
 
     assert redact({"thing": Carrier()}) == {"thing": f"<Req '/x/?token={REDACTED}&y=1'>"}
+
+
+def _line_both_ways(logs: Any, **fields: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The same access line through the fast path and through structlog's stdlib bridge."""
+    import structlog
+
+    from apps.core.platform.logging import FastJSONLogger
+
+    structlog.contextvars.bind_contextvars(trace_id="t" * 32, method="GET", path="/api/v1/x/")
+    try:
+        FastJSONLogger("apps.access").info("request_finished", **fields)
+        structlog.get_logger("apps.access").info("request_finished", **fields)
+    finally:
+        structlog.contextvars.clear_contextvars()
+    fast, slow = logs.records()[-2:]
+    return fast, slow, logs.text()
+
+
+def test_the_fast_access_line_is_the_line_structlog_writes(logs: Any) -> None:
+    """Same keys in the same order, same values (the timestamp aside), same redaction."""
+    fields = {"status": 200, "duration_ms": 1.5, "query": "a=1&token=abc", "user_id": None}
+    fast, slow, text = _line_both_ways(logs, **fields)
+    assert list(fast) == list(slow)
+    assert {**fast, "timestamp": ""} == {**slow, "timestamp": ""}
+    assert fast["query"] == f"a=1&token={REDACTED}"
+    assert "abc" not in text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", fast["timestamp"])
+
+
+def test_the_fast_line_redacts_any_field_it_does_not_know(logs: Any) -> None:
+    fast, slow, _ = _line_both_ways(
+        logs, status=200, authorization="Bearer x.y.z", note="Bearer a.b"
+    )
+    assert fast["authorization"] == slow["authorization"] == REDACTED
+    assert fast["note"] == slow["note"] == f"Bearer {REDACTED}"
+
+
+def test_the_fast_line_honours_the_level_and_the_console_renderer(logs: Any) -> None:
+    """Below the logger's level nothing is written; with console logs the ordinary path
+    renders it."""
+    from apps.core.platform import logging as app_logging
+
+    access = logging.getLogger("apps.access")
+    access.setLevel(logging.WARNING)
+    try:
+        app_logging.FastJSONLogger("apps.access").info("request_finished", status=200)
+    finally:
+        access.setLevel(logging.NOTSET)
+    assert logs.text() == ""
+    app_logging._json_lines["enabled"] = False
+    try:
+        app_logging.FastJSONLogger("apps.access").info("request_finished", status=201)
+    finally:
+        app_logging._json_lines["enabled"] = True
+    (line,) = logs.records()
+    assert line["status"] == 201 and line["event"] == "request_finished"
