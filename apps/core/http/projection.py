@@ -386,8 +386,15 @@ class RowPlan:
                 found.append(nested.guard)
             found.extend(nested.plan.lookups())
         if self.many:
-            found.append("pk")
+            found.append(self.pk_lookup)
         return list(dict.fromkeys(found))
+
+    @property
+    def pk_lookup(self) -> str:
+        """The lookup of the row's primary key: its own column when the plan reads it
+        (`id`), else `pk` (read once, not twice)."""
+        name = self.model._meta.pk.name
+        return name if any(column.column == name for column in self.columns) else "pk"
 
     def select(self, queryset: models.QuerySet[Any], extra: Iterable[str] = ()) -> Any:
         """`queryset` as dicts of what the plan reads (and `extra` lookups, e.g. a cursor's
@@ -417,8 +424,9 @@ class RowPlan:
             else:
                 many: _Many = part
                 written = (known or {}).get(many.relation)
-                found = many.fetch([row["pk"] for row in rows], context, prefetches, written)
-                bound.append((many.key, None, None, _related_of(found)))
+                pk = self.pk_lookup
+                found = many.fetch([row[pk] for row in rows], context, prefetches, written)
+                bound.append((many.key, None, None, _related_of(found, pk)))
         return bound
 
     @staticmethod
@@ -480,9 +488,9 @@ class RowPlan:
         return [output(row, bound) for row in rows]
 
 
-def _related_of(found: dict[Any, list[Any]]) -> Getter:
+def _related_of(found: dict[Any, list[Any]], pk: str) -> Getter:
     """A row's related outputs (an empty list when it has none)."""
-    return lambda row: found.get(row["pk"], [])
+    return lambda row: found.get(row[pk], [])
 
 
 def prefetch_lookups(queryset: models.QuerySet[Any]) -> Sequence[Any]:

@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django_filters.rest_framework import DjangoFilterBackend
 from ninja import NinjaAPI, Schema
 from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
 from ninja.pagination import paginate
 from ninja.throttling import AnonRateThrottle as NinjaAnonRateThrottle
 from rest_framework import serializers
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -26,6 +28,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from apps.catalog.filters import ProductFilter
 from apps.catalog.models import Product
 from apps.catalog.selectors import product_list
 from apps.catalog.serializers import ProductListSerializer
@@ -84,8 +87,13 @@ class DrfPagination(PageNumberPagination):
 
 
 class DrfProductListView(ListAPIView[Product]):
-    """The public product list in vanilla DRF."""
+    """The public product list in vanilla DRF, with the project's filters, search and
+    ordering (django-filter's backend and DRF's own)."""
 
+    filter_backends = (DjangoFilterBackend, SearchFilter, OrderingFilter)
+    filterset_class = ProductFilter
+    search_fields = ProductViewSet.search_fields
+    ordering_fields = ProductViewSet.ordering_fields
     authentication_classes = (JWTAuthentication,)
     permission_classes = (AllowAny,)
     throttle_classes = (AnonRateThrottle,)
