@@ -1,5 +1,6 @@
 """`CachedResponseMixin`: list and retrieve answers kept in the cache until their models change."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -14,11 +15,12 @@ from rest_framework.response import Response
 from apps.core.http.envelope import AnswerContent, AppResponse
 from apps.core.http.mixins.conditional import content_digest
 from apps.core.http.mixins.listing import ProjectedListModelMixin
-from apps.core.platform.cache import queryset_namespaces, versioned_key
+from apps.core.platform.cache import NAMESPACE_PREFIX, namespace_versions, queryset_namespaces
 
 CACHE_HEADER = "X-Cache"
-# "answer", not the first edition's "resp": entries stored as envelopes are never read back.
-CACHE_KEY_PREFIX = "answer"
+# "answers": entries carry the namespace versions they were stored with (issue 13); the
+# earlier "answer:<versions>:<digest>" and first-edition "resp" entries are never read back.
+CACHE_KEY_PREFIX = "answers"
 # (view class, action) -> the namespaces of its queryset (they depend on the code alone).
 _NAMESPACES: dict[tuple[type, str | None], tuple[str, ...]] = {}
 
@@ -27,10 +29,12 @@ class CachedResponseMixin(GenericAPIView):
     """`cache_responses = True` caches the 200 answers that go through `cached(compute)`.
 
     Needs only GenericAPIView; CachedListModelMixin and CachedRetrieveModelMixin route DRF's
-    `list` and `retrieve` through it. The key holds the path, the sorted query string, the
-    audience and the version of each namespace in `cache_namespaces` (default: the view's
-    model and every model its queryset selects or prefetches). Every core write bumps its
-    model's version, so an answer is never served stale after a write; nothing scans keys.
+    `list` and `retrieve` through it. The key holds the path, the sorted query string and the
+    audience; the entry holds the version of each namespace in `cache_namespaces` (default:
+    the view's model and every model its queryset selects or prefetches) it was computed
+    under, and is read together with their current versions in one round trip. Every core
+    write bumps its model's version, so an answer is never served stale after a write;
+    nothing scans keys.
     The cache holds the answer's content, never an envelope. The audience is the user unless
     the action is public or the view declares `cache_shared = True` (the answer depends on the
     request alone).
@@ -43,13 +47,26 @@ class CachedResponseMixin(GenericAPIView):
     cache_namespaces: ClassVar[tuple[str, ...]] = ()
 
     def cached(self, compute: Callable[[], Response]) -> Response:
-        """The cached answer, or `compute()` stored when it is a 200."""
+        """The cached answer, or `compute()` stored when it is a 200.
+
+        One cache round trip decides a hit: the entry and the current versions of its
+        namespaces are read together (`get_many`), and the entry serves only when the
+        versions it was stored with are still current.
+        """
         if not self.cache_responses or self.request.method != "GET":
             return compute()
         key = self.response_cache_key()
-        hit = cache.get(key)
-        if isinstance(hit, dict):
-            return AnswerContent.from_json(hit).response(headers={CACHE_HEADER: "hit"})
+        version_keys = [f"{NAMESPACE_PREFIX}{ns}" for ns in sorted(self.get_cache_namespaces())]
+        found = cache.get_many([key, *version_keys])
+        versions = [found.get(version_key) for version_key in version_keys]
+        entry = found.get(key)
+        if isinstance(entry, dict) and None not in versions and entry.get("versions") == versions:
+            answer = AnswerContent.from_json(entry["answer"])
+            return answer.response(headers={CACHE_HEADER: "hit"})
+        if None in versions:  # namespaces never bumped (or evicted): give them a version
+            versions = list(
+                namespace_versions(ns[len(NAMESPACE_PREFIX) :] for ns in version_keys).values()
+            )
         response = compute()
         timeout = self.get_cache_timeout()
         if response.status_code == status.HTTP_200_OK and timeout > 0:
@@ -58,7 +75,8 @@ class CachedResponseMixin(GenericAPIView):
                 answer = replace(answer, digest=content_digest(answer))
                 if isinstance(response, AppResponse):
                     response.content_digest = answer.digest
-            cache.set(key, answer.to_json(), timeout=timeout)
+            stored = {"versions": versions, "answer": answer.to_json()}
+            cache.set(key, stored, timeout=timeout)
             response[CACHE_HEADER] = "miss"
         return response
 
@@ -79,13 +97,12 @@ class CachedResponseMixin(GenericAPIView):
         return namespaces
 
     def response_cache_key(self) -> str:
-        """What changes the answer: path, query, audience, namespace versions."""
+        """What the answer depends on besides its namespaces' versions (stored with the
+        entry): path, sorted query, audience."""
         request = self.request
-        namespaces = self.get_cache_namespaces()
         query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
-        return versioned_key(
-            CACHE_KEY_PREFIX, namespaces, request.path, query, self.cache_audience()
-        )
+        parts = "\x1f".join((request.path, query, self.cache_audience()))
+        return f"{CACHE_KEY_PREFIX}:{hashlib.sha256(parts.encode()).hexdigest()[:32]}"
 
     def cache_audience(self) -> str:
         """`public` for public actions and anonymous callers, `shared` when the view says
