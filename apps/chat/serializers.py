@@ -15,7 +15,11 @@ from apps.chat.models import (
     Room,
     RoomKind,
 )
-from apps.core.http.serializers import AppReadOnlyModelSerializer, AppSerializer
+from apps.core.http.serializers import (
+    AppReadOnlyModelSerializer,
+    AppSerializer,
+    ProjectedMethodField,
+)
 
 MAX_GROUP_MEMBERS = 200
 NAME_REQUIRED_MESSAGE = "A group needs a name."
@@ -31,13 +35,14 @@ class ChatUserSerializer(AppSerializer):
 
 
 class MessageSerializer(AppReadOnlyModelSerializer):
-    """A message; a deleted one keeps its place with an empty body and no attachment."""
+    """A message; a deleted one keeps its place with an empty body and no attachment.
+    The method fields read only the columns they declare, so lists are projected."""
 
     room = serializers.UUIDField(source="room_id", read_only=True)
     sender = ChatUserSerializer(read_only=True)
-    body = serializers.SerializerMethodField()
-    client_id = serializers.SerializerMethodField()
-    attachment = serializers.SerializerMethodField()
+    body = ProjectedMethodField(reads=("is_deleted", "body"))
+    client_id = ProjectedMethodField(reads=("client_id",))
+    attachment = ProjectedMethodField(reads=("is_deleted", "attachment"))
 
     class Meta:
         model = Message

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.db.models.query import Prefetch
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
@@ -37,6 +38,7 @@ from rest_framework.relations import ManyRelatedField
 from rest_framework.settings import api_settings
 
 from apps.core.http.bulk import InMemoryLookup
+from apps.core.http.serializers import ProjectedMethodField
 
 Converter = Callable[[Any], Any]
 Getter = Callable[[dict[str, Any]], Any]
@@ -292,6 +294,38 @@ def written_relations(write_serializer: Any, instance: Any) -> dict[str, KnownRe
     return found
 
 
+class _RowView:
+    """A row as the object a ProjectedMethodField's method reads: its declared columns as
+    attributes, file columns as FieldFiles."""
+
+    __slots__ = ("_files", "_row")
+
+    def __init__(self, row: dict[str, Any], files: Mapping[str, Any]) -> None:
+        """`files`: the file columns' model fields, by name."""
+        self._row, self._files = row, files
+
+    def __getattr__(self, name: str) -> Any:
+        """The column's value (AttributeError for a column the field did not declare)."""
+        try:
+            value = self._row[name]
+        except KeyError:
+            raise AttributeError(f"{name!r} is not in the field's `reads`") from None
+        model_field = self._files.get(name)
+        if model_field is None:
+            return value
+        return FieldFile(None, model_field, value or "")  # type: ignore[arg-type] # read-only: no instance
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A ProjectedMethodField: its method called on a view of the row."""
+
+    key: str
+    method_name: str
+    columns: tuple[str, ...]
+    files: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class _NestedOne:
     """A nested serializer over a forward relation: its fields are joined columns."""
@@ -372,7 +406,9 @@ class RowPlan:
     columns: list[_Column] = field(default_factory=list)
     nested: list[_NestedOne] = field(default_factory=list)
     many: list[_Many] = field(default_factory=list)
+    methods: list[_Method] = field(default_factory=list)
     order: list[tuple[str, Any]] = field(default_factory=list)  # (kind, part) in field order
+    serializer_class: Any = None  # instantiated with the context when methods are called
 
     def lookups(self) -> list[str]:
         """Every values() lookup the plan reads."""
@@ -385,6 +421,8 @@ class RowPlan:
             if nested.guard:
                 found.append(nested.guard)
             found.extend(nested.plan.lookups())
+        for method in self.methods:
+            found.extend(method.columns)
         if self.many:
             found.append(self.pk_lookup)
         return list(dict.fromkeys(found))
@@ -411,7 +449,14 @@ class RowPlan:
         """Per output key, in field order: `(key, column, convert, None)` for a plain column,
         `(key, None, None, getter)` for anything else. Runs the page's extra queries."""
         bound: list[tuple[str, str | None, Converter | None, Getter | None]] = []
+        serializer = None
         for kind, part in self.order:
+            if kind == "method":
+                if serializer is None:
+                    serializer = self.serializer_class(context=context)
+                method = getattr(serializer, part.method_name)
+                bound.append((part.key, None, None, _called_on_view(method, part.files)))
+                continue
             if kind == "column":
                 column: _Column = part
                 convert = column.converter(context)
@@ -486,6 +531,11 @@ class RowPlan:
         bound = self.getters(rows, context, prefetches, known)
         output = RowPlan._output
         return [output(row, bound) for row in rows]
+
+
+def _called_on_view(method: Callable[[Any], Any], files: Mapping[str, Any]) -> Getter:
+    """A method field's output for a row."""
+    return lambda row: method(_RowView(row, files))
 
 
 def _related_of(found: dict[Any, list[Any]], pk: str) -> Getter:
@@ -571,6 +621,10 @@ class _Compiler:
         """Add one field to `plan`, or raise UnprojectableError."""
         key = str(serializer_field.field_name)
         source = str(serializer_field.source)
+        if isinstance(serializer_field, ProjectedMethodField) and not prefix:
+            plan.methods.append(self._method(serializer_field, model, key, where))
+            plan.order.append(("method", plan.methods[-1]))
+            return
         if source == "*" or isinstance(serializer_field, serializers.SerializerMethodField):
             raise UnprojectableError(f"{where}: computed by the serializer, not read from a column")
         names = source.split(".")
@@ -581,15 +635,7 @@ class _Compiler:
             plan.order.append(("many", plan.many[-1]))
             return
         if isinstance(serializer_field, serializers.Serializer):
-            related, parts, guard = _forward_path(model, names, where)
-            if guard is not None and guard != "__".join(parts):
-                raise UnprojectableError(f"{where}: a nullable relation before the last one")
-            child = serializer_field.fields.values()
-            nested = self.compile(child, related, prefix=[*prefix, *parts], where=where)
-            if nested.many:
-                raise UnprojectableError(f"{where}: a to-many relation inside a nested object")
-            full_guard = "__".join([*prefix, guard]) if guard else None
-            plan.nested.append(_NestedOne(key=key, guard=full_guard, plan=nested))
+            plan.nested.append(self._nested_one(serializer_field, model, names, prefix, where))
             plan.order.append(("nested", plan.nested[-1]))
             return
         related, parts, guard = _forward_path(model, names[:-1], where)
@@ -644,6 +690,44 @@ class _Compiler:
             return "__".join([*parts, model_field.name, serializer_field.slug_field]), slug
         raise UnprojectableError(f"{where}: a related object read by a plain field")
 
+    def _nested_one(
+        self, serializer_field: Any, model: Any, names: list[str], prefix: list[str], where: str
+    ) -> _NestedOne:
+        """A nested serializer over forward relations: its fields as joined columns."""
+        related, parts, guard = _forward_path(model, names, where)
+        if guard is not None and guard != "__".join(parts):
+            raise UnprojectableError(f"{where}: a nullable relation before the last one")
+        child = serializer_field.fields.values()
+        nested = self.compile(child, related, prefix=[*prefix, *parts], where=where)
+        if nested.many or nested.methods:
+            raise UnprojectableError(
+                f"{where}: a to-many relation or a method inside a nested object"
+            )
+        full_guard = "__".join([*prefix, guard]) if guard else None
+        return _NestedOne(key=str(serializer_field.field_name), guard=full_guard, plan=nested)
+
+    @staticmethod
+    def _method(serializer_field: Any, model: Any, key: str, where: str) -> _Method:
+        """A ProjectedMethodField: the columns it declares, which must be the model's."""
+        files: dict[str, Any] = {}
+        for name in serializer_field.reads:
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist as error:
+                raise UnprojectableError(
+                    f"{where}: reads '{name}', not a field of {model.__name__}"
+                ) from error
+            if not model_field.concrete or model_field.is_relation:
+                raise UnprojectableError(f"{where}: reads '{name}', not a column")
+            if isinstance(model_field, models.FileField):
+                files[name] = model_field
+        return _Method(
+            key=key,
+            method_name=str(serializer_field.method_name),
+            columns=tuple(serializer_field.reads),
+            files=files,
+        )
+
     def _many(self, serializer_field: Any, model: Any, name: str, key: str, where: str) -> _Many:
         """A to-many relation: its related model, the lookup back to the parent, and either
         the slug/primary key column or the nested serializer."""
@@ -692,7 +776,9 @@ class _Compiler:
 
 def _compile_fields(serializer: Any, model: Any, annotations: set[str], where: str) -> RowPlan:
     """A serializer instance's plan over `model`."""
-    return _Compiler(annotations).compile(serializer.fields.values(), model, where=where)
+    plan = _Compiler(annotations).compile(serializer.fields.values(), model, where=where)
+    plan.serializer_class = type(serializer)
+    return plan
 
 
 _PLANS: dict[tuple[type, type, frozenset[str]], RowPlan | UnprojectableError] = {}

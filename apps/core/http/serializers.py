@@ -110,6 +110,21 @@ def _key_count(value: Any) -> int:
     return count
 
 
+class ProjectedMethodField(serializers.SerializerMethodField):
+    """A SerializerMethodField that declares the columns its method reads (`reads`), so a
+    projected list can call it on a row: the method gets an object whose attributes are
+    those columns (a file column as Django's FieldFile, so `.url` works), instead of the
+    model instance. The method must read nothing else; the byte-identity tests of the read
+    serializers hold it to that (tests/core/http/test_projection.py)."""
+
+    def __init__(
+        self, method_name: str | None = None, *, reads: tuple[str, ...], **kwargs: Any
+    ) -> None:
+        """`reads`: the model columns the method reads, by field name."""
+        super().__init__(method_name, **kwargs)
+        self.reads = tuple(reads)
+
+
 class AppSerializer(serializers.Serializer[Any]):
     """A plain (non-model) serializer for command payloads such as login or password reset."""
 

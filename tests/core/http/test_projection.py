@@ -32,8 +32,10 @@ from apps.catalog.serializers import (
     ProductDetailSerializer,
     ProductListSerializer,
 )
+from apps.chat import selectors as chat_selectors
 from apps.chat.models import Message, Room
 from apps.chat.serializers import MessageSerializer, RoomSerializer
+from apps.chat.services import message_delete
 from apps.core.api.serializers import (
     AuditLogSerializer,
     FeatureSerializer,
@@ -53,6 +55,7 @@ from apps.wallet import selectors as wallet_selectors
 from apps.wallet.serializers import TopUpSerializer, WalletEntrySerializer
 from apps.wallet.services import wallet_transfer
 from tests.catalog.factories import BannerFactory, CategoryFactory, ProductFactory, TagFactory
+from tests.chat import factories as chat_factories
 from tests.factories import UserFactory
 from tests.orders.factories import order
 from tests.testapp.models import Note, Tag
@@ -72,6 +75,7 @@ PROJECTED: dict[type, Callable[[], QuerySet[Any]]] = {
     WalletEntrySerializer: wallet_selectors.entry_list,
     TopUpSerializer: wallet_selectors.top_up_list,
     TagSerializer: lambda: Tag.objects.order_by("name"),
+    MessageSerializer: lambda: chat_selectors.message_list().order_by("seq"),
     FeatureSerializer: feature_list,
     RoleSerializer: role_list,
     RolePermissionSerializer: lambda: RolePermission.objects.order_by(
@@ -83,7 +87,6 @@ PROJECTED: dict[type, Callable[[], QuerySet[Any]]] = {
 # Read serializers kept on DRF's model path, with the field that keeps them there.
 MODEL_PATH: dict[type, tuple[Callable[[], QuerySet[Any]], str]] = {
     OrderExportSerializer: (order_selectors.order_export_list, "file_url"),
-    MessageSerializer: (Message.objects.all, "body"),
     RoomSerializer: (Room.objects.all, "members"),
 }
 
@@ -115,16 +118,19 @@ def test_a_serializer_with_a_computed_field_keeps_the_model_path_and_says_which(
 
 
 def plain_drf(serializer_class: type) -> type:
-    """A plain DRF ModelSerializer with the same declared fields and Meta fields."""
+    """A plain DRF ModelSerializer with the same declared fields (method fields as DRF's own
+    SerializerMethodField, calling the same methods) and Meta fields."""
     declared = copy.deepcopy(serializer_class._declared_fields)  # type: ignore[attr-defined]
-    meta = type(
-        "Meta", (), {"model": serializer_class.Meta.model, "fields": serializer_class.Meta.fields}
-    )  # type: ignore[attr-defined]
-    return type(
-        f"Plain{serializer_class.__name__}",
-        (serializers.ModelSerializer,),
-        {**declared, "Meta": meta},
-    )
+    methods = {}
+    for name, declared_field in list(declared.items()):
+        if isinstance(declared_field, serializers.SerializerMethodField):
+            method_name = declared_field.method_name or f"get_{name}"
+            declared[name] = serializers.SerializerMethodField(method_name=method_name)
+            methods[method_name] = getattr(serializer_class, method_name)
+    model, fields = serializer_class.Meta.model, serializer_class.Meta.fields  # type: ignore[attr-defined]
+    meta = type("Meta", (), {"model": model, "fields": fields})
+    namespace = {**declared, **methods, "Meta": meta}
+    return type(f"Plain{serializer_class.__name__}", (serializers.ModelSerializer,), namespace)
 
 
 def edge_data() -> None:
@@ -171,6 +177,14 @@ def edge_data() -> None:
     pinned.tags.set([t1, t2])
     Note.objects.create(owner=bob, title="bare", body="")
     t2.soft_delete()
+    room = chat_factories.group(alice, bob, name="Team")
+    chat_factories.message(room, alice, body="first", client_id="c-1")
+    kept_message = chat_factories.message(room, bob, body="é\u2028 second", client_id="")
+    Message.all_objects.filter(pk=kept_message.pk).update(attachment="chat/a b.png")
+    gone_message = chat_factories.message(room, bob, body="gone")
+    Message.all_objects.filter(pk=gone_message.pk).update(attachment="chat/gone.pdf")
+    gone_message.refresh_from_db()
+    message_delete(message=gone_message, actor=bob, moderator=False)
     features = list(Feature.objects.order_by("code")[:3])
     editor, empty = (
         Role.objects.create(code="editor", name="Editor"),
