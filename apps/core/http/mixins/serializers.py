@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
 from apps.core.http.projection import (
+    RowPlan,
     UnprojectableError,
     prefetch_lookups,
     projection_plan,
@@ -70,26 +71,38 @@ class SerializerByActionMixin(ResponseSerializerMixin):
         return self.get_serializer_class_for(getattr(self, "action", None) or "retrieve")
 
     def get_response_data(self, instance: Any, written: Any = None) -> Any:
-        """A single write's answer in one query when the detail serializer is projected: its
-        row read through the view's queryset by the plan (columns, joins, annotations), the
-        to-many relations the write set taken from `written` (the write serializer looked
-        them up in order); else `get_response_serializer`."""
-        if isinstance(instance, list):
-            return super().get_response_data(instance, written)
-        serializer_class = self.get_serializer_class_for("retrieve")
+        """What a write answers, in one query when the detail serializer is projected: the
+        rows read through the view's queryset by the plan (columns, joins, annotations),
+        in the order written; the to-many relations a single write set are taken from
+        `written` (the write serializer looked them up in order), a bulk write's are read
+        with one query each. Else `get_response_serializer`."""
+        many = isinstance(instance, list)
+        items = instance if many else [instance]
         queryset = self.get_queryset()
-        plan = None
-        if getattr(serializer_class, "projected", False):
-            try:
-                plan = projection_plan(serializer_class, queryset)
-            except UnprojectableError:
-                plan = None
-        rows = list(plan.select(queryset.filter(pk=instance.pk))) if plan else []
-        if plan is None or not rows:
-            return super().get_response_data(instance, written)
-        known = written_relations(written, instance) if written is not None else {}
-        context = self.get_serializer_context()
-        return plan.represent(rows, context, prefetch_lookups(queryset), known)[0]
+        plan = self.response_plan(queryset)
+        if plan is not None and items:
+            ids = [item.pk for item in items]
+            selected = plan.select(queryset.filter(pk__in=ids), extra=("pk",))
+            rows = {row["pk"]: row for row in selected}
+            if all(pk in rows for pk in ids):
+                known = (
+                    written_relations(written, instance) if written is not None and not many else {}
+                )
+                context = self.get_serializer_context()
+                ordered = [rows[pk] for pk in ids]
+                data = plan.represent(ordered, context, prefetch_lookups(queryset), known)
+                return data if many else data[0]
+        return super().get_response_data(instance, written)
+
+    def response_plan(self, queryset: Any) -> RowPlan | None:
+        """The detail serializer's projection plan for `queryset`, or None."""
+        serializer_class = self.get_serializer_class_for("retrieve")
+        if not getattr(serializer_class, "projected", False):
+            return None
+        try:
+            return projection_plan(serializer_class, queryset)
+        except UnprojectableError:
+            return None
 
     def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
         """The detail serializer for what a write stored, re-read through the view's queryset.
