@@ -7,6 +7,7 @@ The actor, IP and user agent come from the request's actor context (apps.core.pl
 the trace id from apps.core.platform.tracing; services never pass a request.
 """
 
+import functools
 import re
 from typing import Any
 
@@ -29,6 +30,12 @@ def model_label(model: type[models.Model] | models.Model) -> str:
 def secret_fields(model: type[models.Model] | models.Model) -> frozenset[str]:
     """Columns never written to the log: passwords, tokens, secrets, encrypted fields. A
     relation's id is never a secret (a revoked token's `token_id` names the token row)."""
+    return _secret_fields_of(model._meta.concrete_model)
+
+
+@functools.cache
+def _secret_fields_of(model: type[models.Model]) -> frozenset[str]:
+    """`secret_fields` of a model class (its fields are fixed: worked out once)."""
     return frozenset(
         field.attname
         for field in model._meta.concrete_fields
@@ -53,22 +60,31 @@ def diff(
     }
 
 
-def _entry(action: str, instance: models.Model, changes: dict[str, Any]) -> AuditLog:
-    """An unsaved audit row for `instance` in the current actor context."""
+def _who() -> dict[str, Any]:
+    """The fields every audit row of the current actor context shares (read once a batch)."""
     context = get_actor_context()
     # Any: the project's user model, which the core layer cannot name (get_user_model()).
     actor: Any = context.user if getattr(context.user, "is_authenticated", False) else None
+    return {
+        "actor": actor,
+        "actor_repr": str(actor)[:254] if actor is not None else "",
+        "trace_id": get_trace_id() or "",
+        "ip": context.ip,
+        "user_agent": context.user_agent[:512],
+    }
+
+
+def _entry(
+    action: str, instance: models.Model, changes: dict[str, Any], who: dict[str, Any]
+) -> AuditLog:
+    """An unsaved audit row for `instance` by `who` (`_who()`)."""
     return AuditLog(
-        actor=actor,
-        actor_repr=str(actor)[:254] if actor is not None else "",
         action=action,
         model=model_label(instance),
         object_id=str(instance.pk),
         object_repr=str(instance)[:255],
         changes=changes,
-        trace_id=get_trace_id() or "",
-        ip=context.ip,
-        user_agent=context.user_agent[:512],
+        **who,
     )
 
 
@@ -102,9 +118,9 @@ def audit_record_changes(
 ) -> list[AuditLog]:
     """Receiver of `model_changed`: one row per changed object (unchanged updates skipped),
     written with one INSERT."""
-    entries = []
+    entries, who = [], _who()
     for change in changes:
         recorded = _changes_of(action, change)
         if recorded:
-            entries.append(_entry(action, change.instance, recorded))
+            entries.append(_entry(action, change.instance, recorded, who))
     return AuditLog.objects.bulk_create(entries) if entries else []

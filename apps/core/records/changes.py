@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.fields.files import FieldFile
@@ -21,6 +22,10 @@ from django.dispatch import Signal
 from apps.core.models.audit import AuditAction
 
 Snapshot = dict[str, Any]
+# orjson writes what it writes as DjangoJSONEncoder does (UUIDs, strings, numbers: the parsed
+# values are the same); datetimes, dates, times, decimals and the rest go to Django's encoder.
+_DJANGO_JSON = DjangoJSONEncoder()
+_AS_DJANGO = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 # Bookkeeping columns that change on every write and say nothing about the change.
 UNRECORDED_FIELDS = frozenset({"updated_at"})
 
@@ -53,7 +58,11 @@ def snapshot(instance: models.Model) -> Snapshot:
     related = getattr(instance, "audit_related", None)
     if callable(related) and instance.pk is not None:
         values.update(related())  # e.g. a role's permission set
-    safe: Snapshot = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    try:
+        text = orjson.dumps(values, default=_DJANGO_JSON.default, option=_AS_DJANGO)
+    except TypeError:  # beyond orjson (an integer past 64 bits): Django's encoder alone
+        text = json.dumps(values, cls=DjangoJSONEncoder).encode()
+    safe: Snapshot = json.loads(text)
     return safe
 
 

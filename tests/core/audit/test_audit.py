@@ -321,3 +321,55 @@ def test_postgres_trigger_rejects_raw_update_and_delete(actor: User, target: Use
             cursor.execute(statement)
 
     assert stored_rows() == before
+
+
+def test_a_snapshot_holds_the_values_djangos_json_encoder_gives() -> None:
+    """Snapshots are encoded by orjson with Django's encoder for what orjson leaves to it;
+    the values are the ones DjangoJSONEncoder alone gives (dates to the millisecond, decimals
+    as strings, floats and integers past 64 bits unchanged)."""
+    import datetime as dt
+    import json
+    import uuid
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from apps.core.records import changes
+
+    values = {
+        "when": dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+        "day": dt.date(2026, 1, 2),
+        "at": dt.time(3, 4, 5, 600),
+        "took": dt.timedelta(days=1, seconds=5),
+        "money": Decimal("10.50"),
+        "id": uuid.UUID(int=7),
+        "ratio": 1e-05,
+        "huge": 2**70,
+        "nested": {"a": [1.5, None, "é\u2028"], "b": {"c": True}},
+        "none": None,
+    }
+
+    class Row:
+        """Stands in for a model instance: snapshot reads concrete fields by attname."""
+
+        class _meta:  # noqa: N801 - Django's name
+            concrete_fields = [
+                type(
+                    "F",
+                    (),
+                    {
+                        "attname": k,
+                        "name": k,
+                        "value_from_object": staticmethod(lambda _o, k=k: values[k]),
+                    },
+                )()
+                for k in values
+            ]
+
+    expected = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    assert changes.snapshot(Row()) == expected  # type: ignore[arg-type] # Django's encoder alone
+    assert expected["when"] == "2026-01-02T03:04:05.123Z"
+    del values["huge"]
+    Row._meta.concrete_fields = [f for f in Row._meta.concrete_fields if f.attname != "huge"]
+    expected = json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    assert changes.snapshot(Row()) == expected  # type: ignore[arg-type] # orjson's path
