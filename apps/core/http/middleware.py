@@ -16,6 +16,7 @@ from apps.core.http.envelope import (
     error_item,
 )
 from apps.core.platform.logging import FastJSONLogger, redact_query_tokens
+from apps.core.platform.memo import request_memo_close, request_memo_open
 from apps.core.platform.tracing import accept_trace_id, set_trace_id
 
 access_logger = FastJSONLogger("apps.access")
@@ -56,6 +57,7 @@ class RequestTraceMiddleware:
         structlog.contextvars.bind_contextvars(
             trace_id=trace_id, method=request.method, path=request.path
         )
+        request_memo_open()
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -65,6 +67,7 @@ class RequestTraceMiddleware:
         finally:
             structlog.contextvars.clear_contextvars()
             set_trace_id(None)
+            request_memo_close()
 
     def _log_access(self, request: HttpRequest, response: HttpResponse, started: float) -> None:
         """One line per request; health probes and static files only at debug level."""

@@ -4,9 +4,12 @@ permission reaches (`queryset_for_flag`).
 A user's permissions are `{feature_code: {flag: scope}}` (flags `create`, `retrieve`,
 `update`, `delete`; scope `own` or `all`), merged over their live roles: a flag is granted
 when any role grants it, and its scope is `all` when any granting role says `all`.
-They are cached per user under a generation number. A change to a user's roles deletes that
-user's entry; a change to a role, a feature or a role's permissions bumps the generation, so
-every entry goes stale at once without scanning keys. A warm request costs no query.
+They are cached per user with the generation number they were read in (entry and generation
+read in one round trip), and kept for the rest of the request in the request memo, so a
+request asking several times (the permission check, the scope, `is_editor`) reads them once.
+A change to a user's roles deletes that user's entry; a change to a role, a feature or a
+role's permissions bumps the generation, so every entry goes stale at once without scanning
+keys; both also clear the request's memo. A warm request costs no query.
 """
 
 import uuid
@@ -20,6 +23,7 @@ from django.db import models, transaction
 from rest_framework.exceptions import PermissionDenied
 
 from apps.core.models.rbac import PermissionScope, RolePermission, UserRole
+from apps.core.platform.memo import request_memo, request_memo_forget
 
 FLAGS = ("create", "retrieve", "update", "delete")
 GENERATION_KEY = "rbac:generation"
@@ -54,9 +58,14 @@ def _generation() -> int:
     return int(value or 0)  # 0 while the cache is down: computed from the database
 
 
-def _user_key(user_id: UserId, generation: int) -> str:
-    """Cache key of one user's permissions in one generation."""
-    return f"rbac:perms:{generation}:{user_id}"
+def _user_key(user_id: UserId) -> str:
+    """Cache key of one user's permissions (stored with the generation they were read in)."""
+    return f"rbac:user-perms:{user_id}"
+
+
+def _memo_key(user_id: UserId) -> tuple[str, str]:
+    """The request memo's key of one user's permissions."""
+    return ("rbac", str(user_id))
 
 
 def user_permissions_compute(*, user_id: UserId) -> Permissions:
@@ -77,13 +86,26 @@ def user_permissions_compute(*, user_id: UserId) -> Permissions:
 
 
 def user_permissions(*, user: Grantee) -> Permissions:
-    """A user's permissions, from the cache when warm."""
-    key = _user_key(user.pk, _generation())
-    cached: Permissions | None = cache.get(key)
-    if cached is None:
-        cached = user_permissions_compute(user_id=user.pk)
-        cache.set(key, cached, timeout=settings.RBAC_CACHE_SECONDS)
-    return cached
+    """A user's permissions: once per request (the request memo), from the cache when warm
+    (the entry and the current generation read in one round trip), else from the database."""
+    memo = request_memo()
+    if memo is not None and _memo_key(user.pk) in memo:
+        found: Permissions = memo[_memo_key(user.pk)]
+        return found
+    key = _user_key(user.pk)
+    read = cache.get_many([GENERATION_KEY, key])
+    generation = read.get(GENERATION_KEY)
+    entry = read.get(key)
+    if generation is not None and isinstance(entry, dict) and entry.get("generation") == generation:
+        permissions: Permissions = entry["permissions"]
+    else:
+        generation = generation if generation is not None else _generation()
+        permissions = user_permissions_compute(user_id=user.pk)
+        stored = {"generation": generation, "permissions": permissions}
+        cache.set(key, stored, timeout=settings.RBAC_CACHE_SECONDS)
+    if memo is not None:
+        memo[_memo_key(user.pk)] = permissions
+    return permissions
 
 
 def user_permission_scope(*, user: Grantee, feature: str, flag: str) -> str | None:
@@ -103,7 +125,8 @@ def _now_and_after_commit(invalidate: Callable[[], Any]) -> None:
 
 def rbac_invalidate_user(user_id: UserId) -> None:
     """Forget one user's cached permissions (their roles changed)."""
-    _now_and_after_commit(lambda: cache.delete(_user_key(user_id, _generation())))
+    request_memo_forget(lambda key: key == _memo_key(user_id))
+    _now_and_after_commit(lambda: cache.delete(_user_key(user_id)))
 
 
 def _bump_generation() -> None:
@@ -116,6 +139,7 @@ def _bump_generation() -> None:
 
 def rbac_invalidate_all() -> None:
     """Make every cached permission stale (a role, feature or role permission changed)."""
+    request_memo_forget(lambda key: isinstance(key, tuple) and key[:1] == ("rbac",))
     _now_and_after_commit(_bump_generation)
 
 

@@ -385,3 +385,56 @@ def test_a_feature_declared_again_keeps_its_grants(user: User, settings: Any) ->
     features_sync()
     assert Feature.objects.get(code=DECLARED).pk == declared.pk
     assert user_permissions(user=user) == {DECLARED: {"retrieve": "own"}}
+
+
+def test_a_request_reads_the_permissions_once_and_in_one_round_trip(monkeypatch: Any) -> None:
+    """Issue 13: an editor's list asked for the caller's permissions 3-4 times (permission
+    check, scope, `is_editor` twice), each a read of the generation and then of the entry.
+    Now: one get_many of both, once per request (the request memo)."""
+    from django.core.cache import cache
+
+    from apps.catalog.models import Product
+    from tests import api_cases as api
+    from tests.factories import UserFactory
+
+    editor = UserFactory()
+    api.grant(editor, "catalog.products")
+    client = api.client_for(editor)
+    url = api.api_url("catalog-product-list")
+    assert client.get(url).status_code == 200  # warm
+    reads: list[Any] = []
+    original = cache.get_many
+
+    def counted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(str(key).startswith("rbac:") for key in keys):
+            reads.append(list(keys))
+        return original(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    Product.objects.all().delete()  # a fresh answer (the response cache would skip the view)
+    assert client.get(f"{url}?page=1").status_code == 200
+    assert reads == [["rbac:generation", f"rbac:user-perms:{editor.pk}"]]
+
+
+def test_a_role_change_inside_a_request_is_seen_by_the_rest_of_it(
+    user: User, django_assert_num_queries: Any
+) -> None:
+    """The request memo forgets a user's permissions when their roles or a role change."""
+    from apps.core.platform.memo import request_memo_close, request_memo_open
+
+    held = role("clerk")
+    grant(held, feature(PRODUCTS), "retrieve")
+    request_memo_open()
+    try:
+        assert warm(user, django_assert_num_queries) == {}
+        with django_assert_num_queries(0):
+            assert user_permissions(user=user) == {}  # from the memo
+        UserRole.objects.create(user=user, role=held)
+        assert user_permissions(user=user) == {PRODUCTS: {"retrieve": "own"}}
+        grant(held, feature(ORDERS), "create")
+        assert user_permissions(user=user) == {
+            PRODUCTS: {"retrieve": "own"},
+            ORDERS: {"create": "own"},
+        }
+    finally:
+        request_memo_close()
