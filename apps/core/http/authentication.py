@@ -3,6 +3,7 @@
 from typing import Any
 
 import structlog
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -14,11 +15,11 @@ from apps.core.platform.revocation import access_token_is_revoked, users_with_re
 
 INVALID_ACCESS_TOKEN_MESSAGE = "Access token is invalid or expired."  # noqa: S105 - a message
 REVOKED_ACCESS_TOKEN_MESSAGE = "Access token has been revoked."  # noqa: S105 - a message
-# simplejwt's own messages for the refusals of get_user.
-NO_USER_CLAIM_MESSAGE = "Token contained no recognizable user identification"
-USER_NOT_FOUND_MESSAGE = "User not found"
-USER_INACTIVE_MESSAGE = "User is inactive"
-PASSWORD_CHANGED_MESSAGE = "The user's password has been changed."  # noqa: S105 - a message
+# simplejwt's own messages for the refusals of get_user (its msgids: its translations apply).
+NO_USER_CLAIM_MESSAGE = _("Token contained no recognizable user identification")
+USER_NOT_FOUND_MESSAGE = _("User not found")
+USER_INACTIVE_MESSAGE = _("User is inactive")
+PASSWORD_CHANGED_MESSAGE = _("The user's password has been changed.")
 
 
 class TracedJWTAuthentication(JWTAuthentication):
@@ -51,7 +52,7 @@ class TracedJWTAuthentication(JWTAuthentication):
         try:
             user_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError as exc:
-            raise InvalidToken(NO_USER_CLAIM_MESSAGE) from exc
+            raise InvalidToken(str(NO_USER_CLAIM_MESSAGE)) from exc
         users = users_with_revocation(self.user_model.objects.all(), jti=validated_token.get("jti"))
         try:
             user = users.get(**{jwt_settings.USER_ID_FIELD: user_id})

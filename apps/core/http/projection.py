@@ -38,7 +38,7 @@ from rest_framework.relations import ManyRelatedField
 from rest_framework.settings import api_settings
 
 from apps.core.http.bulk import InMemoryLookup
-from apps.core.http.serializers import ProjectedMethodField
+from apps.core.http.serializers import AppReadOnlyModelSerializer, ProjectedMethodField
 
 Converter = Callable[[Any], Any]
 Getter = Callable[[dict[str, Any]], Any]
@@ -82,12 +82,6 @@ def _plain_identity_type(field: Any) -> type | None:
         ):
             return value_type
     return None
-
-
-def _exact(field: Any) -> Converter:
-    """DRF's own conversion of a value (not None)."""
-    convert: Converter = field.to_representation
-    return convert
 
 
 def _checked(field: Any, value_type: type) -> Converter:
@@ -134,7 +128,7 @@ def _scaled_decimal(field: Any) -> Converter:
 def _file_url(field: Any, model_field: Any, context: Mapping[str, Any]) -> Converter:
     """DRF's FileField output from the stored name: the storage URL, absolute when the
     context has a request (DRF's `use_url`), or the name."""
-    if not getattr(field, "use_url", True):
+    if not getattr(field, "use_url", api_settings.UPLOADED_FILES_USE_URL):
         return lambda name: name or None
     storage = model_field.storage
     request = context.get("request")
@@ -233,7 +227,8 @@ class _Column:
                 return fast(serializer_field)
         if isinstance(serializer_field, serializers.ReadOnlyField):
             return None
-        return _exact(serializer_field)
+        exact: Converter = serializer_field.to_representation  # DRF's own conversion
+        return exact
 
     def missing(self) -> Getter:
         """What DRF outputs when the path crosses a null relation (Field.get_attribute)."""
@@ -242,9 +237,10 @@ class _Column:
 
             def default(_row: dict[str, Any]) -> Any:
                 try:
-                    return serializer_field.get_default()
+                    value = serializer_field.get_default()
                 except SkipField:
                     return _SKIP
+                return None if value is None else serializer_field.to_representation(value)
 
             return default
         if serializer_field.allow_null:
@@ -345,7 +341,6 @@ class _Many:
     parent_column: str  # on the related model: the parent's id (a values() lookup)
     value: _Column | None  # a slug or primary key field's column
     child: Any = None  # a nested serializer (instance) for each related row
-    parent_model: Any = None
 
     def related_queryset(self, prefetches: Sequence[Any]) -> models.QuerySet[Any]:
         """The selector's `Prefetch` queryset for this relation, else the related model's
@@ -437,7 +432,9 @@ class RowPlan:
     def select(self, queryset: models.QuerySet[Any], extra: Iterable[str] = ()) -> Any:
         """`queryset` as dicts of what the plan reads (and `extra` lookups, e.g. a cursor's
         ordering)."""
-        return queryset.prefetch_related(None).values(*dict.fromkeys([*self.lookups(), *extra]))
+        distinct = ("pk",) if queryset.query.distinct else ()  # DISTINCT applies to the columns
+        lookups = dict.fromkeys([*self.lookups(), *extra, *distinct])
+        return queryset.prefetch_related(None).values(*lookups)
 
     def getters(
         self,
@@ -552,7 +549,8 @@ def prefetch_lookups(queryset: models.QuerySet[Any]) -> Sequence[Any]:
 
 
 def _concrete_field(model: type[models.Model], name: str) -> Any:
-    """The concrete field named (or with the attname) `name` on `model`."""
+    """The concrete field named (or with the attname) `name` on `model`; FieldDoesNotExist
+    for anything else (a property, a reverse relation)."""
     found: Any
     try:
         found = model._meta.get_field(name)
@@ -560,6 +558,8 @@ def _concrete_field(model: type[models.Model], name: str) -> Any:
         found = next((f for f in model._meta.concrete_fields if f.attname == name), None)
         if found is None:
             raise
+    if not found.concrete and not (found.many_to_many or found.one_to_many):
+        raise FieldDoesNotExist(f"{model.__name__}.{name} is not a column (a reverse relation)")
     return found
 
 
@@ -580,7 +580,9 @@ def _forward_path(
         if not (relation.is_relation and relation.concrete and not relation.many_to_many):
             raise UnprojectableError(f"{where}: '{name}' is not a forward relation")
         parts.append(relation.name)
-        if relation.null and guard is None:
+        if relation.null:
+            if guard is not None:  # DRF would skip or raise at whichever hop is null
+                raise UnprojectableError(f"{where}: more than one nullable relation on the path")
             guard = "__".join(parts)
         model = relation.related_model  # type: ignore[assignment]
     return model, parts, guard
@@ -664,6 +666,12 @@ class _Compiler:
                 and serializer_field.required
             ):
                 raise UnprojectableError(f"{where}: DRF raises on a null relation here")
+        if isinstance(serializer_field, serializers.RelatedField | serializers.FileField) and (
+            type(serializer_field).to_representation not in _KNOWN_OUTPUTS
+        ):
+            raise UnprojectableError(
+                f"{where}: {type(serializer_field).__name__} has its own output"
+            )
         plan.columns.append(
             _Column(
                 key=key, column=column, field=serializer_field, model_field=model_field, guard=guard
@@ -694,6 +702,7 @@ class _Compiler:
         self, serializer_field: Any, model: Any, names: list[str], prefix: list[str], where: str
     ) -> _NestedOne:
         """A nested serializer over forward relations: its fields as joined columns."""
+        _refuse_overrides(serializer_field, where)
         related, parts, guard = _forward_path(model, names, where)
         if guard is not None and guard != "__".join(parts):
             raise UnprojectableError(f"{where}: a nullable relation before the last one")
@@ -742,12 +751,12 @@ class _Compiler:
         related = relation.related_model
         if relation.many_to_many and relation.concrete:
             back = relation.related_query_name()
-        elif relation.many_to_many:
-            back = relation.field.name
-        else:
+        else:  # a reverse foreign key or many-to-many: the field pointing at the parent
             back = relation.field.name
         if isinstance(serializer_field, ManyRelatedField):
             child = serializer_field.child_relation
+            if type(child).to_representation not in _KNOWN_OUTPUTS[:2]:
+                raise UnprojectableError(f"{where}: {type(child).__name__} has its own output")
             if isinstance(child, serializers.SlugRelatedField):
                 target = _concrete_field(related, child.slug_field)
                 value = _Column(key=key, column=child.slug_field, field=child, model_field=target)
@@ -774,8 +783,34 @@ class _Compiler:
         )
 
 
+# The outputs a plan reproduces from a column (a related field's id or slug, a file's URL).
+_KNOWN_OUTPUTS = (
+    serializers.PrimaryKeyRelatedField.to_representation,
+    serializers.SlugRelatedField.to_representation,
+    serializers.FileField.to_representation,
+)
+# Methods a read serializer may not override and still be projected: the plan reads its
+# declared fields, so an override of how they are built or output would be skipped.
+_SERIALIZER_HOOKS = ("to_representation", "get_fields", "__init__")
+
+
+def _refuse_overrides(serializer: Any, where: str) -> None:
+    """Raise UnprojectableError when the serializer's class overrides a hook the plan would
+    skip (compared with the core's read serializer, or DRF's Serializer for plain ones)."""
+    cls = type(serializer)
+    base = next(
+        b
+        for b in (AppReadOnlyModelSerializer, serializers.ModelSerializer, serializers.Serializer)
+        if issubclass(cls, b)
+    )
+    for hook in _SERIALIZER_HOOKS:
+        if getattr(cls, hook) is not getattr(base, hook):
+            raise UnprojectableError(f"{where}: {cls.__name__} overrides {hook}()")
+
+
 def _compile_fields(serializer: Any, model: Any, annotations: set[str], where: str) -> RowPlan:
     """A serializer instance's plan over `model`."""
+    _refuse_overrides(serializer, where)
     plan = _Compiler(annotations).compile(serializer.fields.values(), model, where=where)
     plan.serializer_class = type(serializer)
     return plan
@@ -784,16 +819,22 @@ def _compile_fields(serializer: Any, model: Any, annotations: set[str], where: s
 _PLANS: dict[tuple[type, type, frozenset[str]], RowPlan | UnprojectableError] = {}
 
 
+def _plan_key(
+    serializer_class: type, queryset: models.QuerySet[Any]
+) -> tuple[type, type, frozenset[str]]:
+    """What a plan depends on: the serializer class, the model, the annotations' names."""
+    return (serializer_class, queryset.model, frozenset(queryset.query.annotations))
+
+
 def projection_plan_for(serializer: Any, queryset: models.QuerySet[Any]) -> RowPlan:
     """The plan of a serializer instance (its class's plan) for `queryset`'s model and
     annotations, compiled once; raises UnprojectableError naming the first field it cannot read."""
-    annotations = frozenset(queryset.query.annotations)
-    key = (type(serializer), queryset.model, annotations)
+    key = _plan_key(type(serializer), queryset)
     plan = _PLANS.get(key)
     if plan is None:
         try:
             plan = _compile_fields(
-                serializer, queryset.model, set(annotations), type(serializer).__name__
+                serializer, queryset.model, set(key[2]), type(serializer).__name__
             )
         except UnprojectableError as error:
             plan = error
@@ -804,12 +845,13 @@ def projection_plan_for(serializer: Any, queryset: models.QuerySet[Any]) -> RowP
 
 
 def projection_plan(serializer_class: type, queryset: models.QuerySet[Any]) -> RowPlan:
-    """The plan of `serializer_class` for `queryset` (see projection_plan_for)."""
-    annotations = frozenset(queryset.query.annotations)
-    key = (serializer_class, queryset.model, annotations)
-    plan = _PLANS.get(key)
-    if plan is not None and not isinstance(plan, UnprojectableError):
-        return plan
+    """The plan of `serializer_class` for `queryset` (see projection_plan_for); the class is
+    instantiated only when its plan is not compiled yet."""
+    cached = _PLANS.get(_plan_key(serializer_class, queryset))
+    if isinstance(cached, RowPlan):
+        return cached
+    if isinstance(cached, UnprojectableError):
+        raise cached
     return projection_plan_for(serializer_class(), queryset)
 
 

@@ -30,14 +30,16 @@ def namespace_version(namespace: str) -> int:
 
 
 def namespace_versions(namespaces: Iterable[str]) -> dict[str, int]:
-    """The current version of each namespace, read in one round trip (a namespace never
-    seen before starts at 1: one more round trip, once). 0 when the cache is down."""
+    """The current version of each namespace, read in one round trip (a namespace never seen
+    before, or evicted, starts at a fresh nanosecond stamp, so it never takes a version an
+    entry was stored under before: one more round trip, once). 0 when the cache is down."""
     keys = {namespace: f"{NAMESPACE_PREFIX}{namespace}" for namespace in namespaces}
     found = cache.get_many(list(keys.values()))
     missing = [key for key in keys.values() if key not in found]
     if missing:
+        stamp = time.time_ns()
         for key in missing:
-            cache.add(key, 1, timeout=None)
+            cache.add(key, stamp, timeout=None)
         found.update(cache.get_many(missing))
     return {namespace: int(found.get(key) or 0) for namespace, key in keys.items()}
 

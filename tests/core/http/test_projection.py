@@ -201,7 +201,8 @@ def edge_data() -> None:
 def test_a_projected_page_is_byte_for_byte_what_drf_writes(
     serializer_class: type, zone: str
 ) -> None:
-    """The plan's output, rendered by the project, equals DRF's over instances."""
+    """The plan's output, rendered by the project, equals a plain DRF ModelSerializer's and
+    the class's own model path, over instances, rendered by DRF."""
     edge_data()
     request = RequestFactory().get("/api/v1/anything/", HTTP_HOST="testserver")
     context = {"request": request}
@@ -209,8 +210,11 @@ def test_a_projected_page_is_byte_for_byte_what_drf_writes(
     with timezone.override(zone):
         projected = projected_rows(serializer_class, queryset, context)
         expected = plain_drf(serializer_class)(queryset.all(), many=True, context=context).data
+        own = serializer_class(queryset.all(), many=True, context=context).data
     assert len(projected) == queryset.count() > 0
-    assert EnvelopeJSONRenderer().render(projected) == JSONRenderer().render(expected)
+    rendered = EnvelopeJSONRenderer().render(projected)
+    assert rendered == JSONRenderer().render(expected)  # plain DRF
+    assert rendered == JSONRenderer().render(own)  # the class itself, on DRF's model path
 
 
 def test_the_plan_reads_a_page_in_one_query_per_to_many_relation(
@@ -223,3 +227,100 @@ def test_the_plan_reads_a_page_in_one_query_per_to_many_relation(
         rows = projected_rows(ProductListSerializer, queryset, {})
     assert [row["tags"] for row in rows if row["tags"]] == [["kept"]]
     assert all(inspect.isclass(type(row)) and type(row) is dict for row in rows)
+
+
+def _bytes_both_ways(serializer_class: type, queryset: QuerySet[Any]) -> tuple[bytes, bytes]:
+    """The page through the plan (rendered by the project) and through DRF's model path of
+    the same class (rendered by DRF)."""
+    context = {"request": RequestFactory().get("/", HTTP_HOST="testserver")}
+    projected = projected_rows(serializer_class, queryset, context)
+    expected = serializer_class(queryset.all(), many=True, context=context).data
+    return EnvelopeJSONRenderer().render(projected), JSONRenderer().render(expected)
+
+
+def test_a_serializer_that_overrides_its_output_keeps_the_model_path() -> None:
+    """The plan reads declared fields only: a class that changes how they are built or
+    output (`to_representation`, `get_fields`, `__init__`) is not projected."""
+
+    class Hiding(NoteSerializer):
+        def to_representation(self, instance: Any) -> Any:
+            data = super().to_representation(instance)
+            data.pop("body")
+            return data
+
+    class Tagged(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+        def to_representation(self, value: Any) -> Any:
+            return f"tag:{value.pk}"
+
+    class PinnedTag(NoteSerializer):
+        pinned_tag = Tagged(read_only=True)
+
+        class Meta(NoteSerializer.Meta):
+            fields = (*NoteSerializer.Meta.fields, "pinned_tag")
+
+    queryset = Note.objects.order_by("title")
+    with pytest.raises(UnprojectableError, match=r"overrides to_representation\(\)"):
+        projection_plan(Hiding, queryset)
+    with pytest.raises(UnprojectableError, match="Tagged has its own output"):
+        projection_plan(PinnedTag, queryset)
+
+
+def test_a_default_behind_a_null_relation_is_converted_as_drf_converts_it() -> None:
+    edge_data()
+
+    class WithDefault(NoteSerializer):
+        pinned = serializers.CharField(source="pinned_tag.name", default=0)
+        pinned_at = serializers.DateTimeField(
+            source="pinned_tag.created_at", default=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
+
+        class Meta(NoteSerializer.Meta):
+            fields = (*NoteSerializer.Meta.fields, "pinned", "pinned_at")
+
+    projected, expected = _bytes_both_ways(WithDefault, Note.objects.order_by("title"))
+    assert projected == expected
+    assert b'"pinned":"0"' in projected and b'"pinned_at":"2026-01-01T00:00:00Z"' in projected
+
+
+def test_a_path_with_two_nullable_relations_keeps_the_model_path() -> None:
+    """DRF skips or raises at whichever hop is null; the plan guards one hop only."""
+    from apps.catalog.models import Category
+
+    class Grandparent(CategorySerializer):
+        grand = serializers.CharField(source="parent.parent.name", read_only=True)
+
+        class Meta(CategorySerializer.Meta):
+            fields = (*CategorySerializer.Meta.fields, "grand")
+
+    with pytest.raises(UnprojectableError, match="more than one nullable relation"):
+        projection_plan(Grandparent, Category.objects.all())
+
+
+def test_a_distinct_page_keeps_rows_whose_read_columns_are_equal() -> None:
+    """DISTINCT on `values()` applies to the columns read: the plan reads the key too."""
+    edge_data()
+
+    class PriceOnly(ProductListSerializer):
+        class Meta(ProductListSerializer.Meta):
+            fields = ("price",)
+
+    Product.objects.update(price=Decimal("5.00"))
+    queryset = Product.objects.filter(is_deleted=False).distinct().order_by("price")
+    projected, expected = _bytes_both_ways(PriceOnly, queryset)
+    assert projected == expected
+    assert projected.count(b'"price"') == queryset.count() > 1
+
+
+def test_a_reverse_one_to_one_read_by_a_field_keeps_the_model_path() -> None:
+    """It is refused with a reason (it used to crash with AttributeError)."""
+    from apps.accounts.models import User
+
+    class WithWallet(serializers.ModelSerializer):  # type: ignore[type-arg]
+        wallet = serializers.PrimaryKeyRelatedField(read_only=True)
+
+        class Meta:
+            model = User
+            fields = ("id", "wallet")
+
+    with pytest.raises(UnprojectableError, match="wallet"):
+        projection_plan(WithWallet, User.objects.all())

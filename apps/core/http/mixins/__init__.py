@@ -1,7 +1,8 @@
 """View mixins of the core layer, one concern per module, composed in apps.core.http.views.
 
 Each needs only DRF's APIView or GenericAPIView plus the hooks its docstring names, like DRF's
-own mixins; list and retrieve are DRF's ListModelMixin and RetrieveModelMixin themselves.
+own mixins; retrieve is DRF's RetrieveModelMixin, list DRF's ListModelMixin read through the
+serializer's projection plan (ProjectedListModelMixin).
 """
 
 from apps.core.http.mixins.actor import ActorContextMixin
@@ -16,6 +17,7 @@ from apps.core.http.mixins.conditional import ConditionalGetMixin
 from apps.core.http.mixins.create import AppCreateModelMixin
 from apps.core.http.mixins.destroy import SoftDestroyModelMixin
 from apps.core.http.mixins.idempotency import IdempotencyMixin
+from apps.core.http.mixins.listing import ProjectedListModelMixin
 from apps.core.http.mixins.response import AppViewMixin
 from apps.core.http.mixins.scope import FeatureScopeMixin
 from apps.core.http.mixins.serializers import ResponseSerializerMixin, SerializerByActionMixin
@@ -35,6 +37,7 @@ __all__ = [
     "ConditionalGetMixin",
     "FeatureScopeMixin",
     "IdempotencyMixin",
+    "ProjectedListModelMixin",
     "ResponseSerializerMixin",
     "SerializerByActionMixin",
     "SoftDestroyModelMixin",

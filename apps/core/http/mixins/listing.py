@@ -27,7 +27,9 @@ class ProjectedListModelMixin(ListModelMixin, GenericAPIView):
         """The (paged) list of the filtered queryset."""
         queryset = self.filter_queryset(self.get_queryset())
         plan = self.list_projection(queryset)
-        source = queryset if plan is None else plan.select(queryset, extra=self.cursor_fields())
+        source = (
+            queryset if plan is None else plan.select(queryset, extra=self.cursor_fields(queryset))
+        )
         page = self.paginate_queryset(source)
         items = page if page is not None else source
         if plan is None:
@@ -47,10 +49,10 @@ class ProjectedListModelMixin(ListModelMixin, GenericAPIView):
         except UnprojectableError:
             return None
 
-    def cursor_fields(self) -> tuple[str, ...]:
+    def cursor_fields(self, queryset: Any) -> tuple[str, ...]:
         """The columns a cursor paginator reads from the page's last row."""
         paginator = self.paginator
         if not isinstance(paginator, CursorPagination):
             return ()
-        ordering = paginator.get_ordering(self.request, self.get_queryset(), self)
+        ordering = paginator.get_ordering(self.request, queryset, self)
         return tuple(str(name).lstrip("-") for name in ordering)

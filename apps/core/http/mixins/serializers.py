@@ -78,6 +78,12 @@ class SerializerByActionMixin(ResponseSerializerMixin):
         with one query each. Else `get_response_serializer`."""
         many = isinstance(instance, list)
         items = instance if many else [instance]
+        overridden = (
+            type(self).get_response_serializer
+            is not SerializerByActionMixin.get_response_serializer
+        )
+        if overridden:  # the view answers through its own hook
+            return super().get_response_data(instance, written)
         queryset = self.get_queryset()
         plan = self.response_plan(queryset)
         if plan is not None and items:
