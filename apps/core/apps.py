@@ -11,13 +11,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        """Receivers (audit, caches, RBAC), OpenAPI extensions, slow-query logger, feature sync
-        after `migrate`."""
+        """Receivers (audit, caches, RBAC), system checks, OpenAPI extensions, slow-query
+        logger, feature sync after `migrate`."""
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from apps.core import signals
-        from apps.core.http import openapi  # noqa: F401 - registers the schema extensions
+        from apps.core.http import checks, openapi  # noqa: F401 - register checks and extensions
         from apps.core.platform.logging import install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="core.slow_query")

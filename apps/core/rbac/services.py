@@ -6,12 +6,13 @@ from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver
 from rest_framework.exceptions import ValidationError
 
 from apps.core.models.audit import AuditAction
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
+from apps.core.platform.routes import routed_view_classes
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_create, object_soft_delete, object_update
@@ -158,16 +159,10 @@ def user_roles_set(*, user: AbstractBaseUser, role_codes: Iterable[str]) -> list
 def declared_features(patterns: Iterable[Any] | None = None) -> dict[str, str]:
     """`{feature code: name}` of every view in the URLconf that declares a `feature`."""
     found: dict[str, str] = {}
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            found.update(declared_features(pattern.url_patterns))
-        elif isinstance(pattern, URLPattern):
-            view = getattr(pattern.callback, "cls", None) or getattr(
-                pattern.callback, "view_class", None
-            )
-            code = getattr(view, "feature", None)
-            if code:
-                found[code] = code.replace(".", " ").replace("_", " ").title()
+    for view in routed_view_classes(patterns):
+        code = getattr(view, "feature", None)
+        if code:
+            found[code] = code.replace(".", " ").replace("_", " ").title()
     return found
 
 
@@ -186,17 +181,11 @@ def _features_without_own_scope(resolver: URLResolver) -> frozenset[str]:
 def _without_own_in(patterns: Iterable[Any]) -> set[str]:
     """Feature codes below `patterns` served by a view whose `serves_scope_own()` is false."""
     found: set[str] = set()
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            found |= _without_own_in(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern):
-            view = getattr(pattern.callback, "cls", None) or getattr(
-                pattern.callback, "view_class", None
-            )
-            code = getattr(view, "feature", None)
-            serves_own = getattr(view, "serves_scope_own", None)
-            if code and serves_own is not None and not serves_own():
-                found.add(code)
+    for view in routed_view_classes(patterns):
+        code = getattr(view, "feature", None)
+        serves_own = getattr(view, "serves_scope_own", None)
+        if code and serves_own is not None and not serves_own():
+            found.add(code)
     return found
 
 
@@ -220,18 +209,14 @@ def _model_features(resolver: URLResolver) -> dict[str, str]:
 def _model_features_in(patterns: Iterable[Any], found: dict[str, str], narrowed: set[str]) -> None:
     """Fill `found` with `{model: feature}` below `patterns`, and `narrowed` with the models
     a view narrows beyond scope."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            _model_features_in(pattern.url_patterns, found, narrowed)
-        elif isinstance(pattern, URLPattern):
-            view = getattr(pattern.callback, "cls", None)
-            queryset = getattr(view, "queryset", None)
-            code = getattr(view, "feature", None)
-            if code and queryset is not None:
-                label = queryset.model._meta.label_lower
-                found.setdefault(label, code)
-                if not getattr(view, "trash_by_scope", True):
-                    narrowed.add(label)
+    for view in routed_view_classes(patterns):
+        queryset = getattr(view, "queryset", None)
+        code = getattr(view, "feature", None)
+        if code and queryset is not None:
+            label = queryset.model._meta.label_lower
+            found.setdefault(label, code)
+            if not getattr(view, "trash_by_scope", True):
+                narrowed.add(label)
 
 
 def features_sync() -> dict[str, list[str]]:

@@ -324,3 +324,14 @@ def test_a_reverse_one_to_one_read_by_a_field_keeps_the_model_path() -> None:
 
     with pytest.raises(UnprojectableError, match="wallet"):
         projection_plan(WithWallet, User.objects.all())
+
+
+def test_the_system_check_names_each_serializer_on_the_model_path() -> None:
+    """`manage.py check` says which read serializers keep DRF's model path, and why."""
+    from apps.core.http.checks import PROJECTION_FALLBACK_ID, projection_fallbacks_check
+
+    messages = projection_fallbacks_check()
+    assert {message.obj for message in messages} == set(MODEL_PATH)
+    assert all(message.id == PROJECTION_FALLBACK_ID for message in messages)
+    for message in messages:
+        assert f".{MODEL_PATH[message.obj][1]}: " in message.msg
