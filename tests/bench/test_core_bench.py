@@ -203,6 +203,7 @@ def test_product_page_read_path_against_drf_and_the_floor() -> None:
     from apps.catalog.serializers import ProductListSerializer
     from apps.core.http.projection import prefetch_lookups, projection_plan
     from apps.core.http.renderers import EnvelopeJSONRenderer
+    from tests.bench.stack.peers import DrfProductSerializer as PlainProductSerializer
     from tests.catalog.factories import CategoryFactory, ProductFactory, TagFactory
 
     category, tags = CategoryFactory(), [TagFactory() for _ in range(3)]
@@ -211,18 +212,6 @@ def test_product_page_read_path_against_drf_and_the_floor() -> None:
     queryset = product_list()
     plan = projection_plan(ProductListSerializer, queryset)
     core_renderer, drf_renderer = EnvelopeJSONRenderer(), JSONRenderer()
-
-    class PlainProductSerializer(serializers.ModelSerializer[Any]):
-        """DRF's ModelSerializer with the catalog's declared fields."""
-
-        category = serializers.UUIDField(source="category_id")
-        category_name = serializers.CharField(source="category.name")
-        tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-        final_price = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-        class Meta:
-            model = Product
-            fields = ProductListSerializer.Meta.fields
 
     def core_fetch() -> list[dict[str, Any]]:
         return list(plan.select(queryset.all()))

@@ -855,6 +855,19 @@ def projection_plan(serializer_class: type, queryset: models.QuerySet[Any]) -> R
     return projection_plan_for(serializer_class(), queryset)
 
 
+def projection_plan_or_none(
+    serializer_class: Any, queryset: models.QuerySet[Any]
+) -> RowPlan | None:
+    """The plan of a serializer class that declares `projected = True` (the core's read
+    serializers do), or None when it does not or a field keeps it on DRF's model path."""
+    if not getattr(serializer_class, "projected", False):
+        return None
+    try:
+        return projection_plan(serializer_class, queryset)
+    except UnprojectableError:
+        return None
+
+
 def projected_rows(
     serializer_class: type, queryset: models.QuerySet[Any], context: Mapping[str, Any]
 ) -> list[dict[str, Any]]:

@@ -10,9 +10,8 @@ from rest_framework.response import Response
 
 from apps.core.http.projection import (
     RowPlan,
-    UnprojectableError,
     prefetch_lookups,
-    projection_plan,
+    projection_plan_or_none,
 )
 
 
@@ -41,13 +40,7 @@ class ProjectedListModelMixin(ListModelMixin, GenericAPIView):
 
     def list_projection(self, queryset: Any) -> RowPlan | None:
         """The list serializer's plan for `queryset`, or None for the model path."""
-        serializer_class = self.get_serializer_class()
-        if not getattr(serializer_class, "projected", False):
-            return None
-        try:
-            return projection_plan(serializer_class, queryset)
-        except UnprojectableError:
-            return None
+        return projection_plan_or_none(self.get_serializer_class(), queryset)
 
     def cursor_fields(self, queryset: Any) -> tuple[str, ...]:
         """The columns a cursor paginator reads from the page's last row."""

@@ -8,9 +8,8 @@ from rest_framework.generics import GenericAPIView
 
 from apps.core.http.projection import (
     RowPlan,
-    UnprojectableError,
     prefetch_lookups,
-    projection_plan,
+    projection_plan_or_none,
     written_relations,
 )
 
@@ -102,13 +101,7 @@ class SerializerByActionMixin(ResponseSerializerMixin):
 
     def response_plan(self, queryset: Any) -> RowPlan | None:
         """The detail serializer's projection plan for `queryset`, or None."""
-        serializer_class = self.get_serializer_class_for("retrieve")
-        if not getattr(serializer_class, "projected", False):
-            return None
-        try:
-            return projection_plan(serializer_class, queryset)
-        except UnprojectableError:
-            return None
+        return projection_plan_or_none(self.get_serializer_class_for("retrieve"), queryset)
 
     def get_response_serializer(self, instance: Any) -> serializers.BaseSerializer[Any]:
         """The detail serializer for what a write stored, re-read through the view's queryset.
