@@ -5,9 +5,9 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.api.health import LivenessAPIView, ReadinessAPIView
+from apps.core.api.schema import SchemaAPIView, SwaggerView
 from apps.core.http.media import media_serve
 
 api_v1 = [
@@ -22,8 +22,8 @@ api_v1 = [
 urlpatterns = [
     path("health/live/", LivenessAPIView.as_view(), name="health-live"),
     path("health/ready/", ReadinessAPIView.as_view(), name="health-ready"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/schema/", SchemaAPIView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     path("payments/fake/", include("apps.wallet.providers.urls")),
     re_path(r"^api/(?P<version>v1)/", include(api_v1)),

@@ -27,9 +27,15 @@ from apps.core.http.views import AppViewMixin
 from apps.core.models import BaseModel
 from tests.api_cases import ENDPOINT_TEST_CLASSES
 
-# Views that serve no JSON envelope by design (DESIGN.md: not wrapped): third-party ones, and
-# the fake payment provider's HTML checkout page (it stands for a page at the provider).
-EXEMPT_VIEW_MODULES = ("django.", "drf_spectacular.", "apps.wallet.providers.pages")
+# Views that serve no JSON envelope by design (DESIGN.md: not wrapped): third-party ones, the
+# schema and Swagger UI (drf-spectacular's views, unthrottled and JSON first), and the fake
+# payment provider's HTML checkout page (it stands for a page at the provider).
+EXEMPT_VIEW_MODULES = (
+    "django.",
+    "drf_spectacular.",
+    "apps.core.api.schema",
+    "apps.wallet.providers.pages",
+)
 
 
 def project_views(patterns: Any = None, prefix: str = "") -> dict[type, str]:

@@ -365,10 +365,14 @@ REST_FRAMEWORK = {
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.http.throttles.AtomicAnonRateThrottle",
+        "apps.core.http.throttles.AtomicPublicReadRateThrottle",
         "apps.core.http.throttles.AtomicUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="20/min"),
+        # Anonymous reads of public catalog lists and details: an infinite-scroll page (two
+        # pages a second) and a few such visitors behind one office address.
+        "public_read": env.str("THROTTLE_PUBLIC_READ", default="600/min"),
         "user": env.str("THROTTLE_USER", default="100/min"),
         "login": env.str("THROTTLE_LOGIN", default="5/min"),
         "refresh": env.str("THROTTLE_REFRESH", default="30/min"),

@@ -225,9 +225,10 @@ def test_a_cache_hit_reads_the_cache_once_and_hashes_nothing(monkeypatch: Any) -
         assert hashed == []
 
 
-def test_an_anonymous_read_is_counted_by_the_anon_rate_only(monkeypatch: Any) -> None:
+def test_an_anonymous_read_is_counted_by_one_rate_only(monkeypatch: Any) -> None:
     """Issue 13: DRF's user rate counted anonymous callers a second time, by address (more
-    round trips to the throttle cache on every public read)."""
+    round trips to the throttle cache on every public read). Issue 14: a public read counts
+    against `public_read`, not `anon`."""
     from apps.core.http.throttles import AtomicWindowThrottle
 
     f.product()
@@ -240,7 +241,7 @@ def test_an_anonymous_read_is_counted_by_the_anon_rate_only(monkeypatch: Any) ->
 
     monkeypatch.setattr(AtomicWindowThrottle, "_count", recording)
     assert api.client_for(None).get(PRODUCTS).status_code == 200
-    assert len(counted) == 1 and counted[0].startswith("throttle_anon_"), counted
+    assert len(counted) == 1 and counted[0].startswith("throttle_public_read_"), counted
 
 
 def test_a_product_post_costs_nine_statements_and_answers_what_a_read_gives(

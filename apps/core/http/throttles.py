@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from redis.exceptions import RedisError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import (
     AnonRateThrottle,
@@ -122,8 +123,35 @@ class AtomicWindowThrottle(SimpleRateThrottle):
         return max(1.0, self.window_end - self.now)
 
 
+def is_public_read(request: Request, view: Any) -> bool:
+    """A safe request to one of the view's `public_actions` (the catalog's list and detail)."""
+    return request.method in SAFE_METHODS and getattr(view, "action", None) in getattr(
+        view, "public_actions", ()
+    )
+
+
 class AtomicAnonRateThrottle(AnonRateThrottle, AtomicWindowThrottle):
-    """`anon` rate per client address, atomic."""
+    """`anon` rate per client address, atomic. Public reads are left to the `public_read`
+    rate (an infinite-scroll page of the public catalog would spend 20/min in seconds)."""
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        """The address's key; None (not counted here) for public reads."""
+        if is_public_read(request, view):
+            return None
+        return super().get_cache_key(request, view)
+
+
+class AtomicPublicReadRateThrottle(AnonRateThrottle, AtomicWindowThrottle):
+    """`public_read` rate per client address for anonymous reads of `public_actions`,
+    atomic: generous enough for an infinite-scroll page and a shared office address."""
+
+    scope = "public_read"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        """The address's key for an anonymous public read; None for anything else."""
+        if not is_public_read(request, view):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class AtomicUserRateThrottle(UserRateThrottle, AtomicWindowThrottle):
@@ -143,4 +171,9 @@ class AtomicScopedRateThrottle(ScopedRateThrottle, AtomicWindowThrottle):
 
 # Views that set `throttle_scope = "login"` (etc.) use these: the global anon/user limits
 # still apply, and the scope adds its own, stricter rate from DEFAULT_THROTTLE_RATES.
-SCOPED_THROTTLES = (AtomicAnonRateThrottle, AtomicUserRateThrottle, AtomicScopedRateThrottle)
+SCOPED_THROTTLES = (
+    AtomicAnonRateThrottle,
+    AtomicPublicReadRateThrottle,
+    AtomicUserRateThrottle,
+    AtomicScopedRateThrottle,
+)

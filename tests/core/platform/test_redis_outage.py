@@ -55,7 +55,7 @@ def test_security_critical_scopes_refuse_with_503(guard_down: None) -> None:
 def test_general_rates_still_hold_per_process(guard_down: None, settings: Any) -> None:
     from apps.core.http.throttles import AtomicWindowThrottle
 
-    rates = {**AtomicWindowThrottle.THROTTLE_RATES, "anon": "3/min"}
+    rates = {**AtomicWindowThrottle.THROTTLE_RATES, "public_read": "3/min"}
     AtomicWindowThrottle.THROTTLE_RATES = rates
     try:
         client = api.client_for(None)
