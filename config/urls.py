@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from apps.core.api.health import LivenessAPIView, ReadinessAPIView
 from apps.core.api.schema import SchemaAPIView, SwaggerView
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SchemaAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="docs"), name="root"),  # a browser's first stop
     path("payments/fake/", include("apps.wallet.providers.urls")),
     re_path(r"^api/(?P<version>v1)/", include(api_v1)),
 ]

@@ -430,6 +430,9 @@ UPLOAD_URL_SECONDS = env.int("UPLOAD_URL_SECONDS", default=900)  # pre-signed up
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
 RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)
+# Seconds browsers and CDNs may keep an anonymous read of a public list or detail (its
+# Cache-Control: public, max-age); answers that depend on the caller are private, no-cache.
+PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=30)
 # django-redis reports the errors it swallows on the fail-open alias to this logger, which
 # lets one line through per CACHE_ERROR_LOG_INTERVAL seconds.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True

@@ -149,3 +149,36 @@ def test_an_oversized_page_size_is_capped_and_the_links_carry_the_cap(settings: 
     second = assert_envelope(client.get(meta["next"]), 200)
     assert "page_size=100" in second["meta"]["pagination"]["previous"]
     assert {item["id"] for item in first["data"]}.isdisjoint(item["id"] for item in second["data"])
+
+
+def test_an_anonymous_catalog_read_is_publicly_cacheable_for_a_short_while(settings: Any) -> None:
+    """Item 8: ETag answers vary on Authorization; the public's catalog reads are `public`
+    with a short max-age, their 304s too."""
+    product = ProductFactory()
+    client = APIClient()
+    for url in (api.api_url(PRODUCTS), api.api_url("catalog-product-detail", pk=product.pk)):
+        first = client.get(url)
+        assert first["Cache-Control"] == f"public, max-age={settings.PUBLIC_CACHE_MAX_AGE}"
+        assert "Authorization" in first["Vary"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+        assert again["Cache-Control"] == first["Cache-Control"]
+        assert "Authorization" in again["Vary"]
+
+
+def test_a_read_that_depends_on_the_caller_is_private(settings: Any) -> None:
+    """An editor sees inactive products too: their answer is theirs (private, revalidated)."""
+    from tests.factories import UserFactory
+
+    ProductFactory()
+    editor = UserFactory()
+    api.grant(editor, "catalog.products")
+    response = api.client_for(editor).get(api.api_url(PRODUCTS))
+    assert response.status_code == 200
+    assert set(response["Cache-Control"].split(", ")) == {"private", "no-cache"}
+    assert "Authorization" in response["Vary"]
+
+
+def test_the_root_sends_a_browser_to_the_api_docs() -> None:
+    response = APIClient().get("/")
+    assert (response.status_code, response["Location"]) == (302, "/api/docs/")

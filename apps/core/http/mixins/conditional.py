@@ -4,7 +4,9 @@ import hashlib
 import json
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework import status
 from rest_framework.request import Request
@@ -18,7 +20,11 @@ class ConditionalGetMixin(APIView):
     """`etag = True`: GET answers carry an ETag of their content; a matching If-None-Match
     gets 304 with no body (the client keeps its copy, the server skips sending it).
 
-    Needs only APIView. The tag covers everything the envelope holds but the trace id.
+    Needs only APIView. The tag covers everything the envelope holds but the trace id. Tagged
+    answers (and their 304s) vary on `Authorization` and say how they may be cached: an
+    anonymous read of one of the view's `public_actions` is `public` for
+    `PUBLIC_CACHE_MAX_AGE` seconds (browsers and CDNs may share it); anything else depends on
+    the caller and is `private, no-cache` (kept, but revalidated with the ETag).
     """
 
     etag: ClassVar[bool] = False
@@ -36,8 +42,19 @@ class ConditionalGetMixin(APIView):
         response["ETag"] = tag
         if tag in parse_etags(request.headers.get("If-None-Match", "")):
             not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-            return super().finalize_response(request, not_modified, *args, **kwargs)
+            response = super().finalize_response(request, not_modified, *args, **kwargs)
+        self.cache_headers(request, response)
         return response
+
+    def cache_headers(self, request: Request, response: Response) -> None:
+        """`Vary: Authorization` and the Cache-Control of this answer (see the class)."""
+        patch_vary_headers(response, ("Authorization",))
+        public_actions = getattr(self, "public_actions", ())
+        shared = getattr(self, "action", None) in public_actions
+        if shared and not request.user.is_authenticated:
+            patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_MAX_AGE)
+        else:
+            patch_cache_control(response, private=True, no_cache=True)
 
 
 def content_digest(answer: AnswerContent) -> str:
