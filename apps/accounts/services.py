@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import exceptions
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
+from apps.core.exceptions import TokenExpired, TokenInvalid, TokenRevoked
 from apps.core.models.audit import AuditAction
 from apps.core.platform.revocation import (
     GENERATION_CLAIM,
@@ -103,8 +104,10 @@ def auth_token_refresh(*, refresh: str) -> TokenPair:
             .order_by()
             .first()
         )
-        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-            raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
+        if outstanding is None:
+            raise TokenInvalid(INVALID_REFRESH_MESSAGE)
+        if BlacklistedToken.objects.filter(token=outstanding).exists():  # used, or logged out
+            raise TokenRevoked(INVALID_REFRESH_MESSAGE)
         # The user row is locked too: a password change (which moves the generation and
         # blacklists every outstanding token) and this rotation happen one after the other.
         user = (
@@ -115,7 +118,7 @@ def auth_token_refresh(*, refresh: str) -> TokenPair:
         if user is None or token_generation_claim(user) != {
             GENERATION_CLAIM: int(token.get(GENERATION_CLAIM, 0))
         }:
-            raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE)
+            raise TokenRevoked(INVALID_REFRESH_MESSAGE)
         BlacklistedToken.objects.create(token=outstanding)
         return _issue_tokens(user)
 
@@ -221,8 +224,13 @@ def _password_set(user: User, new_password: str | None) -> None:
 
 
 def _parse_refresh(refresh: str) -> RefreshToken:
-    """A verified refresh token, or 401."""
+    """A verified refresh token, or 401 `token_expired`, `token_revoked` (blacklisted) or
+    `token_invalid`."""
     try:
         return RefreshToken(refresh)  # type: ignore[arg-type]  # stubs: str is valid
+    except ExpiredTokenError as exc:
+        raise TokenExpired(INVALID_REFRESH_MESSAGE) from exc
     except TokenError as exc:
-        raise exceptions.AuthenticationFailed(INVALID_REFRESH_MESSAGE) from exc
+        if "blacklisted" in str(exc):
+            raise TokenRevoked(INVALID_REFRESH_MESSAGE) from exc
+        raise TokenInvalid(INVALID_REFRESH_MESSAGE) from exc

@@ -19,6 +19,29 @@ KEY_IN_PROGRESS_MESSAGE = (
 )
 
 
+class TokenExpired(exceptions.AuthenticationFailed):
+    """401 `token_expired`: the token was good but has expired; refresh it (or log in)."""
+
+    default_detail = "Token has expired."
+    default_code = "token_expired"
+
+
+class TokenInvalid(exceptions.AuthenticationFailed):
+    """401 `token_invalid`: not a token this API issued (malformed, bad signature, wrong
+    type, its user gone); log in again."""
+
+    default_detail = "Token is invalid."
+    default_code = "token_invalid"
+
+
+class TokenRevoked(exceptions.AuthenticationFailed):
+    """401 `token_revoked`: the token was revoked (logout, password change, a rotated refresh
+    token used again); log in again."""
+
+    default_detail = "Token has been revoked."
+    default_code = "token_revoked"
+
+
 class Conflict(exceptions.APIException):
     """409: the write conflicts with existing data (a unique slot, a protected reference).
 

@@ -191,7 +191,7 @@ def test_refresh_rotates_and_the_used_token_is_refused(api_client: APIClient, us
     assert set(body["data"]) == {"access", "refresh"}
     assert body["data"]["refresh"] != tokens["refresh"]
     reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
-    body = assert_error(reused, 401, "authentication_failed")
+    body = assert_error(reused, 401, "token_revoked")
     assert body["message"] == INVALID_REFRESH_MESSAGE
     assert_error(api_client.post(REFRESH, {"refresh": ""}, format="json"), 400, "blank", "refresh")
 
@@ -200,14 +200,14 @@ def test_refresh_with_garbage_or_an_access_token_is_401(api_client: APIClient, u
     tokens = login(api_client, user.email)
     for value in ("garbage", tokens["access"]):
         response = api_client.post(REFRESH, {"refresh": value}, format="json")
-        assert_error(response, 401, "authentication_failed")
+        assert_error(response, 401, "token_invalid")
 
 
 def test_refresh_of_a_deactivated_user_is_401(api_client: APIClient, user: User) -> None:
     tokens = login(api_client, user.email)
     User.objects.filter(pk=user.pk).update(is_active=False)
     response = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
-    assert_error(response, 401, "authentication_failed")
+    assert_error(response, 401, "token_revoked")
 
 
 def test_logout_revokes_the_refresh_token(api_client: APIClient, user: User) -> None:
@@ -216,7 +216,7 @@ def test_logout_revokes_the_refresh_token(api_client: APIClient, user: User) -> 
     body = assert_envelope(api_client.post(LOGOUT, {"refresh": tokens["refresh"]}), 200)
     assert body["data"] is None
     refused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
-    assert_error(refused, 401, "authentication_failed")
+    assert_error(refused, 401, "token_revoked")
     api_client.credentials(HTTP_AUTHORIZATION=bearer(user))  # the old access token is revoked
     again = api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
     assert_envelope(again, 200)  # logging out twice is harmless
@@ -269,7 +269,7 @@ def test_logout_also_revokes_the_access_token_of_the_call(
     tokens = login(api_client, user.email)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert_envelope(api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json"), 200)
-    body = assert_error(api_client.get(ME), 401, "authentication_failed")
+    body = assert_error(api_client.get(ME), 401, "token_revoked")
     assert body["errors"][0]["detail"] == "Access token has been revoked."
 
 
@@ -281,6 +281,6 @@ def test_a_password_change_revokes_older_access_tokens(api_client: APIClient, us
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
     payload = {"old_password": DEFAULT_PASSWORD, "new_password": "An0ther-Str0ng-One!"}
     fresh = assert_envelope(api_client.post(PASSWORD_CHANGE, payload, format="json"), 200)
-    assert_error(api_client.get(ME), 401, "authentication_failed")
+    assert_error(api_client.get(ME), 401, "token_revoked")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['data']['access']}")
     assert_envelope(api_client.get(ME), 200)

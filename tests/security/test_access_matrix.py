@@ -110,7 +110,14 @@ ATTACHMENT_TARGET = "chat.message.attachment"
 IMAGE_TARGET = "catalog.product.image"
 FUNDS = Decimal("100.00")
 ERROR_CODES = {
-    401: {"not_authenticated", "authentication_failed", "invalid_signature"},
+    401: {
+        "not_authenticated",
+        "authentication_failed",
+        "invalid_signature",
+        "token_expired",
+        "token_invalid",
+        "token_revoked",
+    },
     403: {"permission_denied"},
     404: {"not_found"},
     405: {"method_not_allowed"},

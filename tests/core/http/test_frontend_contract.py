@@ -182,3 +182,31 @@ def test_a_read_that_depends_on_the_caller_is_private(settings: Any) -> None:
 def test_the_root_sends_a_browser_to_the_api_docs() -> None:
     response = APIClient().get("/")
     assert (response.status_code, response["Location"]) == (302, "/api/docs/")
+
+
+def test_an_expired_access_token_says_so_and_an_invalid_one_too() -> None:
+    """Item 6: `token_expired` tells a client to refresh, `token_invalid` to log in again."""
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    me = api.api_url("accounts:me")
+    expired = AccessToken.for_user(user)
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {expired}")
+    assert_error(client.get(me), 401, "token_expired")
+    tampered = str(AccessToken.for_user(user))[:-4] + "AAAA"
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tampered}")
+    assert_error(client.get(me), 401, "token_invalid")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user)}")  # wrong type
+    assert_error(client.get(me), 401, "token_invalid")
+    old_refresh = RefreshToken.for_user(user)
+    old_refresh.set_exp(lifetime=-timedelta(seconds=1))
+    refreshed = APIClient().post(
+        api.api_url("accounts:refresh"), {"refresh": str(old_refresh)}, format="json"
+    )
+    assert_error(refreshed, 401, "token_expired")
