@@ -616,7 +616,7 @@ class Update(Endpoint):
         assert audit_rows(theirs, "update") == 0
 
     @only_if(lambda cls: cls.versioned)
-    def test_update_with_a_stale_or_missing_version_is_409(self) -> None:
+    def test_update_with_a_stale_version_is_409_and_without_one_400(self) -> None:
         user = self.permitted()
         instance = self.make(user)
         url = self.detail_url(instance)
@@ -628,7 +628,7 @@ class Update(Endpoint):
         body = assert_error(client.patch(url, stale, format="json"), 409, "version_conflict")
         assert body["message"] == VERSION_CONFLICT_MESSAGE
         assert_error(
-            client.patch(url, dict(self.update_payload), format="json"), 409, "version_conflict"
+            client.patch(url, dict(self.update_payload), format="json"), 400, "required", "version"
         )
 
 

@@ -75,11 +75,17 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 
 class VersionConflict(exceptions.APIException):
-    """409: the `version` sent is stale or missing (optimistic locking)."""
+    """409: the `version` sent is stale (optimistic locking); in a bulk update `attr` is the
+    index of the row that conflicted. A missing `version` is a 400 `required` before this."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = VERSION_CONFLICT_MESSAGE
     default_code = "version_conflict"
+
+    def __init__(self, detail: str | None = None, code: str | None = None, attr: str | None = None):
+        """DRF's APIException plus the row the conflict is about."""
+        super().__init__(detail, code)
+        self.attr = attr
 
 
 class PayloadTooLarge(exceptions.APIException):

@@ -382,7 +382,10 @@ def test_bulk_update_with_versions_changes_every_product_or_none(manager: Any) -
         {"id": str(first.pk), "version": 2, "stock": 1},
         {"id": str(second.pk), "version": 1, "stock": 2},
     ]
-    assert_error(client.patch(PRODUCTS, stale, format="json"), 409, "version_conflict")
+    assert_error(client.patch(PRODUCTS, stale, format="json"), 409, "version_conflict", "1")
+    assert Product.objects.get(pk=first.pk).stock == 11
+    missing = [{"id": str(first.pk), "version": 2, "stock": 1}, {"id": str(second.pk), "stock": 2}]
+    assert_error(client.patch(PRODUCTS, missing, format="json"), 400, "required", "1.version")
     assert Product.objects.get(pk=first.pk).stock == 11
 
 

@@ -26,6 +26,7 @@ from apps.core.platform.floats import ReprFloat, floats_marked
 from apps.core.records.services import object_create, object_update
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
+VERSION_REQUIRED_MESSAGE = "Send the version you read (optimistic locking)."
 # Field types whose to_representation returns a value of this Python type unchanged.
 _PASSTHROUGH_FIELDS: tuple[tuple[Any, Any], ...] = (
     (serializers.BooleanField, bool),
@@ -254,9 +255,14 @@ class AppWriteOnlyModelSerializer(AppModelSerializer):
         return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """Refuse a value another live row already holds (400 `unique` on the field): one
-        query for all the live-unique fields of the write."""
+        """Refuse an update of a versioned row without `version` (400 `required` on it), and
+        a value another live row already holds (400 `unique` on the field): one query for all
+        the live-unique fields of the write."""
         attrs = super().validate(attrs)
+        if self.is_versioned and self.instance is not None and attrs.get("version") is None:
+            raise serializers.ValidationError(
+                {"version": [ErrorDetail(VERSION_REQUIRED_MESSAGE, code="required")]}
+            )
         if not self.check_live_uniqueness:
             return attrs
         model = self.model_class

@@ -145,14 +145,18 @@ def object_update(
 
 
 def object_bulk_update(*, updates: Sequence[tuple[M, Mapping[str, Any], int | None]]) -> list[M]:
-    """Several `(instance, data, version)` updates, all or none, recorded together."""
+    """Several `(instance, data, version)` updates, all or none, recorded together; a stale
+    version is a 409 whose `attr` is the index of its update."""
     if not updates:
         return []
     changes: list[Change] = []
     with transaction.atomic():
-        for instance, data, version in updates:
+        for index, (instance, data, version) in enumerate(updates):
             before = snapshot(instance)
-            changes.append(Change(_apply(instance, data, version), before))
+            try:
+                changes.append(Change(_apply(instance, data, version), before))
+            except VersionConflict as conflict:  # name the row (`attr` is its index)
+                raise VersionConflict(attr=str(index)) from conflict
         model = type(updates[0][0])
         model_changed_send(model=model, action=AuditAction.UPDATE, changes=changes)
     return [instance for instance, _, _ in updates]

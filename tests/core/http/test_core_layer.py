@@ -68,8 +68,8 @@ def test_bulk_update_with_one_stale_version_changes_nothing(writer: Any) -> None
     rows = [note(writer) for _ in range(3)]
     payload = [{"id": str(n.pk), "version": n.version, "priority": 4} for n in rows]
     payload[2]["version"] = 99
-    assert_error(
-        api.client_for(writer).patch(NOTES, payload, format="json"), 409, "version_conflict"
+    assert_error(  # `attr` names the stale row
+        api.client_for(writer).patch(NOTES, payload, format="json"), 409, "version_conflict", "2"
     )
     assert set(Note.objects.values_list("priority", flat=True)) == {0}
     assert set(Note.objects.values_list("version", flat=True)) == {1}
