@@ -47,8 +47,17 @@ migrate: install ## Apply database migrations
 seed: migrate ## Load demo data (idempotent; prints the demo admin's login once)
 	$(BIN)/python manage.py seed
 
-run: seed ## Install, migrate, seed, and serve HTTP + WebSockets on 127.0.0.1:8000
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+PORT ?= 8000
+# Exits with one line when PORT is taken (before installing, migrating or seeding anything).
+PORT_FREE = $(PYTHON) -c 'import socket, sys; s = socket.socket(); \
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+	sys.exit(s.bind(("127.0.0.1", $(PORT))))' 2>/dev/null \
+	|| { echo "make run: port $(PORT) is in use; choose another with: make run PORT=8001" >&2; exit 1; }
+
+run: ## Install, migrate, seed, and serve HTTP + WebSockets on 127.0.0.1:$(PORT) (default 8000)
+	@$(PORT_FREE)
+	@$(MAKE) --no-print-directory seed
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 PYTEST_WORKERS ?= 2
 

@@ -17,6 +17,7 @@ from corsheaders.defaults import default_headers
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from config.database_url import database_from_env
 from config.local_secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -120,7 +121,7 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL (psycopg 3) with DATABASE_URL
 # ---------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": database_from_env(env, default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Same backend, reading SQLite's real parameter limit (see the module docstring).
@@ -491,6 +492,10 @@ CHAT_CATCH_UP_MAX_MESSAGES = env.int("CHAT_CATCH_UP_MAX_MESSAGES", default=1000)
 # CORS and security
 # ---------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# A frontend's dev server (Next.js/CRA on 3000, Vite on 5173): the local settings' default.
+LOCAL_FRONTEND_ORIGINS = [
+    f"http://{host}:{port}" for port in (3000, 5173) for host in ("localhost", "127.0.0.1")
+]
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = (*default_headers, "x-request-id", "idempotency-key", "if-none-match")
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed", "ETag"]

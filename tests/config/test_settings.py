@@ -167,3 +167,42 @@ def test_the_embedded_default_generates_its_own_secret_key_once(tmp_path: Any) -
     assert settings.SECRET_KEY != "django-insecure-embedded-default-not-for-production"
     result = run_manage("check", **production_env(SECRET_KEY=key))
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_the_local_settings_allow_the_dev_servers_and_log_for_people() -> None:
+    """Issue 14: a frontend dev server's origins are allowed by default, and the console
+    renderer writes the logs (JSON stays the default of every other settings module)."""
+    probe = (
+        "from django.conf import settings; "
+        "print(settings.CORS_ALLOWED_ORIGINS == settings.LOCAL_FRONTEND_ORIGINS, settings.LOG_JSON)"
+    )
+    result = run_manage("shell", "-c", probe, DJANGO_SETTINGS_MODULE="config.settings.local")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "False"]
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("postgres//no-scheme", "no scheme://"),
+        ("bogus://host/db", "scheme 'bogus' is not one of"),
+        ("postgres://host-without-a-name", "no database name"),
+    ],
+)
+def test_a_malformed_database_url_is_one_line_naming_it(url: str, cause: str) -> None:
+    result = run_manage("check", DATABASE_URL=url)
+    assert result.returncode != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: DATABASE_URL is not a database URL (") and cause in line
+
+
+def test_an_unreachable_database_is_one_line_without_the_password() -> None:
+    result = run_manage(
+        "migrate", DATABASE_URL="postgres://someone:s3cret@127.0.0.1:1/app", DB_POOL="false"
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    where = "postgres://127.0.0.1:1/app"
+    assert last.startswith(f"error: the database at DATABASE_URL ({where}) is unreachable: ")
+    assert "Connection refused" in last
+    assert "s3cret" not in result.stderr + result.stdout

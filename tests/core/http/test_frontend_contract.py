@@ -87,7 +87,7 @@ def test_the_schema_is_json_unless_yaml_is_asked_for() -> None:
 def test_the_local_settings_let_a_frontend_dev_server_call_the_api() -> None:
     """A real preflight from each local dev origin is answered; another origin is not.
     Production reads its origins from the environment only (base default: none)."""
-    from config.settings import base, local
+    from config.settings import base
 
     if "CORS_ALLOWED_ORIGINS" not in os.environ:
         assert base.CORS_ALLOWED_ORIGINS == []  # production inherits base: none by default
@@ -95,7 +95,7 @@ def test_the_local_settings_let_a_frontend_dev_server_call_the_api() -> None:
     assert "CORS_ALLOWED_ORIGINS" not in production
     client = APIClient()
     url = api.api_url(PRODUCTS)
-    with override_settings(CORS_ALLOWED_ORIGINS=local.CORS_ALLOWED_ORIGINS):
+    with override_settings(CORS_ALLOWED_ORIGINS=base.LOCAL_FRONTEND_ORIGINS):
         for origin in (
             "http://localhost:3000",
             "http://127.0.0.1:3000",
