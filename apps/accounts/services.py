@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
@@ -22,6 +23,7 @@ from apps.accounts.tasks import password_reset_email_send
 from apps.accounts.validators import run_password_validators
 from apps.core.exceptions import TokenExpired, TokenInvalid, TokenRevoked
 from apps.core.models.audit import AuditAction
+from apps.core.models.rbac import Role
 from apps.core.platform.revocation import (
     GENERATION_CLAIM,
     access_token_revoke,
@@ -29,6 +31,7 @@ from apps.core.platform.revocation import (
     user_access_tokens_revoke,
 )
 from apps.core.platform.tasks import dispatch_on_commit
+from apps.core.rbac.services import user_roles_set
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_update
 
@@ -60,7 +63,9 @@ def _issue_tokens(user: User) -> TokenPair:
 
 
 def user_register(*, email: str, password: str, name: str) -> User:
-    """Create an active user; a live account with the same email is a 400 on `email`."""
+    """Create an active user holding the default role (`REGISTRATION_DEFAULT_ROLE`, the
+    seeded `customer`, when it exists); a live account with the same email is a 400 on
+    `email`."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique")
@@ -68,6 +73,9 @@ def user_register(*, email: str, password: str, name: str) -> User:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, name=name)
             model_changed_send(model=User, action=AuditAction.CREATE, changes=[Change(user)])
+            default_role = settings.REGISTRATION_DEFAULT_ROLE
+            if default_role and Role.objects.filter(code=default_role).exists():
+                user_roles_set(user=user, role_codes=[default_role])
             return user
     except IntegrityError as exc:  # a concurrent sign-up won the unique slot
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN_MESSAGE]}, code="unique") from exc

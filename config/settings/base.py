@@ -431,6 +431,8 @@ UPLOAD_URL_SECONDS = env.int("UPLOAD_URL_SECONDS", default=900)  # pre-signed up
 IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
 RBAC_CACHE_SECONDS = env.int("RBAC_CACHE_SECONDS", default=300)
+# The role a new account gets on registration (when a role with this code exists; "" for none).
+REGISTRATION_DEFAULT_ROLE = env.str("REGISTRATION_DEFAULT_ROLE", default="customer")
 # Seconds browsers and CDNs may keep an anonymous read of a public list or detail (its
 # Cache-Control: public, max-age); answers that depend on the caller are private, no-cache.
 PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=30)

@@ -284,3 +284,32 @@ def test_a_password_change_revokes_older_access_tokens(api_client: APIClient, us
     assert_error(api_client.get(ME), 401, "token_revoked")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['data']['access']}")
     assert_envelope(api_client.get(ME), 200)
+
+
+def test_registration_gives_the_default_customer_role(api_client: APIClient, settings) -> None:
+    """Issue 14: a new account could do nothing until an admin gave it a role."""
+    from apps.core.models import Role, UserRole
+    from apps.core.rbac.permissions import user_permissions
+
+    Role.objects.create(code="customer", name="Customer")
+    payload = {"email": "new@example.com", "password": DEFAULT_PASSWORD, "name": "New"}
+    assert_envelope(api_client.post(REGISTER, payload, format="json"), 201)
+    user = User.objects.get(email="new@example.com")
+    assert list(UserRole.objects.filter(user=user).values_list("role__code", flat=True)) == [
+        "customer"
+    ]
+    assert user_permissions(user=user) == {}  # the role's grants are the seed's business
+    settings.REGISTRATION_DEFAULT_ROLE = ""
+    other = {"email": "bare@example.com", "password": DEFAULT_PASSWORD, "name": "Bare"}
+    assert_envelope(api_client.post(REGISTER, other, format="json"), 201)
+    assert not UserRole.objects.filter(user__email="bare@example.com").exists()
+
+
+def test_registration_without_the_default_role_in_the_database_still_works(
+    api_client: APIClient,
+) -> None:
+    from apps.core.models import UserRole
+
+    payload = {"email": "early@example.com", "password": DEFAULT_PASSWORD, "name": "Early"}
+    assert_envelope(api_client.post(REGISTER, payload, format="json"), 201)
+    assert not UserRole.objects.filter(user__email="early@example.com").exists()

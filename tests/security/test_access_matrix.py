@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -406,10 +407,12 @@ def build_register(w: World, caller: str, kind: str) -> Target:
 
 
 def check_register(w: World, caller: str, target: Target, body: dict[str, Any]) -> None:
-    """The new user is neither staff nor superuser and holds no role."""
+    """The new user is neither staff nor superuser and holds the default role only (never
+    the admin role it asked for)."""
     user = User.objects.get(pk=body["data"]["id"])
     assert (user.email, user.is_staff, user.is_superuser) == (target.payload["email"], False, False)
-    assert not UserRole.objects.filter(user=user).exists()
+    held = set(UserRole.objects.filter(user=user).values_list("role__code", flat=True))
+    assert held <= {settings.REGISTRATION_DEFAULT_ROLE}
 
 
 def build_login(w: World, caller: str, kind: str) -> Target:
