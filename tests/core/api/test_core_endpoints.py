@@ -330,3 +330,18 @@ def test_a_bulk_role_create_is_all_or_nothing_and_errors_carry_the_index() -> No
     assert "1.permissions.1.feature" in [error["attr"] for error in body["errors"]]
     assert not Role.objects.filter(code=payload[0]["code"]).exists()
     assert_error(client.patch(roles, [{"id": "x"}], format="json"), 405, "method_not_allowed")
+
+
+def test_restore_answers_with_the_object_as_its_endpoint_shows_it() -> None:
+    """Issue 14: the answer was the trash item (model, id, repr); a client had to read the
+    object again. A product comes back as the product detail, `final_price` included."""
+    from tests.catalog.factories import ProductFactory
+
+    product = ProductFactory()
+    product.soft_delete()
+    admin = api.client_for(UserFactory(is_staff=True, is_superuser=True))
+    url = api.api_url("trash-restore", model="catalog.product", pk=product.pk)
+    restored = assert_envelope(admin.post(url), 200)["data"]
+    detail = assert_envelope(admin.get(api.api_url("catalog-product-detail", pk=product.pk)), 200)
+    assert restored == detail["data"]
+    assert restored["final_price"] == "10.00"
