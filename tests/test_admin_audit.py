@@ -356,7 +356,6 @@ Product = ProductFactory._meta.model
 # Every write path of every registered ModelAdmin, and how the test performs it.
 WRITE_PATHS: dict[str, WritePath] = {
     # core: features, roles (permissions inline), role assignments
-    "core.feature:add": _add(Feature, lambda: {"code": "reports.daily", "name": "Daily reports"}),
     "core.feature:change": _change(Feature, FeatureFactory, name="Renamed"),
     **_soft_deletable(Feature, FeatureFactory),
     "core.role:add": _add(
@@ -537,3 +536,13 @@ def test_a_refresh_token_revoked_in_the_admin_is_refused_and_unrevoking_is_audit
     admin_client.post(_url(BlacklistedToken, "delete", revocation.pk), {"post": "yes"})
     row = AuditLog.objects.get(model="token_blacklist.blacklistedtoken", action=AuditAction.PURGE)
     assert row.changes["token_id"] == [outstanding.pk, None]
+
+
+def test_features_come_from_code_and_are_never_added_by_hand(admin_client: Client) -> None:
+    """Issue 14: a feature added in the admin was retired by the next sync (no view declares
+    it); the add page is gone and a feature's code cannot be edited."""
+    assert admin_client.get(reverse("admin:core_feature_add")).status_code == 403
+    feature = FeatureFactory()
+    page = admin_client.get(reverse("admin:core_feature_change", args=[feature.pk]))
+    assert page.status_code == 200
+    assert b'name="code"' not in page.content

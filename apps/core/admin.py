@@ -206,10 +206,16 @@ class RolePermissionInline(admin.TabularInline):
 
 @admin.register(Feature)
 class FeatureAdmin(SoftDeleteAdmin):
-    """Features (normally created by sync_features)."""
+    """Features: created from the views' `feature` by sync_features (after every migrate),
+    never by hand (a hand-made one would be retired by the next sync); names may be edited."""
 
     list_display = ("code", "name", "is_deleted")
     search_fields = ("code", "name")
+    readonly_fields = ("code",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """No: features come from code."""
+        return False
 
 
 @admin.register(Role)
