@@ -38,7 +38,12 @@ from rest_framework.relations import ManyRelatedField
 from rest_framework.settings import api_settings
 
 from apps.core.http.bulk import InMemoryLookup
-from apps.core.http.serializers import AppReadOnlyModelSerializer, ProjectedMethodField
+from apps.core.http.serializers import (
+    AppReadOnlyModelSerializer,
+    ProjectedMethodField,
+    identity_type,
+    value_converter,
+)
 
 Converter = Callable[[Any], Any]
 Getter = Callable[[dict[str, Any]], Any]
@@ -60,40 +65,10 @@ _COLUMN_TYPES: dict[str, type] = {
     ),
     "BooleanField": bool,
 }
-# Serializer fields whose to_representation returns a value of this type unchanged.
-_IDENTITY_FIELDS: tuple[tuple[Any, type], ...] = (
-    (serializers.CharField, str),  # includes EmailField, SlugField, URLField, RegexField
-    (serializers.IntegerField, int),
-    (serializers.BooleanField, bool),
-)
 
 
 class UnprojectableError(Exception):
     """A field a plan cannot read from columns: the serializer keeps DRF's model path."""
-
-
-def _plain_identity_type(field: Any) -> type | None:
-    """The value type `field` returns unchanged: its class does not override DRF's
-    to_representation of CharField, IntegerField or BooleanField."""
-    for field_type, value_type in _IDENTITY_FIELDS:
-        if (
-            isinstance(field, field_type)
-            and type(field).to_representation is field_type.to_representation
-        ):
-            return value_type
-    return None
-
-
-def _checked(field: Any, value_type: type) -> Converter:
-    """The value itself when it has the type the field returns unchanged, else DRF's."""
-    exact = field.to_representation
-
-    def convert(value: Any) -> Any:
-        if type(value) is value_type:
-            return value
-        return exact(value)
-
-    return convert
 
 
 def _utc_datetime(field: Any) -> Converter:
@@ -216,12 +191,12 @@ class _Column:
             return _file_url(serializer_field, model_field, context)
         if isinstance(serializer_field, serializers.RelatedField):
             return _related_value(serializer_field)
-        identity = _plain_identity_type(serializer_field)
+        identity = identity_type(serializer_field)
         if identity is not None:
             column_type = (
                 _COLUMN_TYPES.get(model_field.get_internal_type()) if model_field else None
             )
-            return None if identity is column_type else _checked(serializer_field, identity)
+            return None if identity is column_type else value_converter(serializer_field)
         for applies, fast in _FAST_PATHS:
             if applies(serializer_field):
                 return fast(serializer_field)

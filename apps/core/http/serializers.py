@@ -27,27 +27,39 @@ from apps.core.records.services import object_create, object_update
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
 VERSION_REQUIRED_MESSAGE = "Send the version you read (optimistic locking)."
-# Field types whose to_representation returns a value of this Python type unchanged.
-_PASSTHROUGH_FIELDS: tuple[tuple[Any, Any], ...] = (
-    (serializers.BooleanField, bool),
-    (serializers.IntegerField, int),
+# Serializer fields whose to_representation returns a value of this type unchanged.
+_IDENTITY_FIELDS: tuple[tuple[Any, type], ...] = (
     (serializers.CharField, str),  # includes EmailField, SlugField, URLField, RegexField
+    (serializers.IntegerField, int),
+    (serializers.BooleanField, bool),
 )
 
 
-def _converter(field: Any) -> Callable[[Any], Any]:
-    """A value's output: itself when DRF would return it unchanged, else DRF's conversion."""
-    for field_type, value_type in _PASSTHROUGH_FIELDS:
-        if isinstance(field, field_type):
-            convert: Any = field.to_representation
+def identity_type(field: Any) -> type | None:
+    """The value type `field` returns unchanged: a CharField, IntegerField or BooleanField
+    whose class keeps DRF's to_representation (a subclass with its own output has none)."""
+    for field_type, value_type in _IDENTITY_FIELDS:
+        if (
+            isinstance(field, field_type)
+            and type(field).to_representation is field_type.to_representation
+        ):
+            return value_type
+    return None
 
-            def passthrough(value: Any, _type: Any = value_type, _convert: Any = convert) -> Any:
-                if isinstance(value, _type) and not (_type is int and isinstance(value, bool)):
-                    return value
-                return _convert(value)
 
-            return passthrough
-    return field.to_representation
+def value_converter(field: Any) -> Callable[[Any], Any]:
+    """A value's output (not None): the value itself when it has exactly the type the field
+    returns unchanged (so not a bool for an IntegerField), else DRF's conversion. Shared by
+    the read serializer's model path and the projection plans."""
+    exact: Callable[[Any], Any] = field.to_representation
+    value_type = identity_type(field)
+    if value_type is None:
+        return exact
+
+    def convert(value: Any) -> Any:
+        return value if type(value) is value_type else exact(value)
+
+    return convert
 
 
 class AppJSONField(serializers.JSONField):
@@ -178,7 +190,7 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
         if cached is not None:
             return cached
         readers: list[Reader] = [
-            (str(field.field_name), field.get_attribute, _converter(field))
+            (str(field.field_name), field.get_attribute, value_converter(field))
             for field in self.fields.values()
             if not field.write_only
         ]
