@@ -59,6 +59,12 @@ def _method_action(method: str) -> str:
     return METHOD_ACTIONS[method]
 
 
+def is_public_action(view: Any) -> bool:
+    """Whether the view's current action is one of its `public_actions` (open to everyone:
+    not checked by role, not scoped, cached and throttled as the public's)."""
+    return getattr(view, "action", None) in getattr(view, "public_actions", ())
+
+
 class HasFeaturePermission(BasePermission):
     """Allows an action when the user's roles grant its flag on the view's `feature`.
 
@@ -68,7 +74,7 @@ class HasFeaturePermission(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """Public action, superuser, or a role granting the flag."""
-        if getattr(view, "action", None) in getattr(view, "public_actions", ()):
+        if is_public_action(view):
             return True
         feature = getattr(view, "feature", None)
         if not feature:

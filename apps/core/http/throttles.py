@@ -22,6 +22,7 @@ from rest_framework.throttling import (
     UserRateThrottle,
 )
 
+from apps.core.http.permissions import is_public_action
 from apps.core.platform.redis_breaker import pipeline_run
 
 logger = logging.getLogger("apps.throttles")
@@ -125,9 +126,7 @@ class AtomicWindowThrottle(SimpleRateThrottle):
 
 def is_public_read(request: Request, view: Any) -> bool:
     """A safe request to one of the view's `public_actions` (the catalog's list and detail)."""
-    return request.method in SAFE_METHODS and getattr(view, "action", None) in getattr(
-        view, "public_actions", ()
-    )
+    return request.method in SAFE_METHODS and is_public_action(view)
 
 
 class AtomicAnonRateThrottle(AnonRateThrottle, AtomicWindowThrottle):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from apps.core.http.envelope import AnswerContent, AppResponse
 from apps.core.http.mixins.conditional import content_digest
 from apps.core.http.mixins.listing import ProjectedListModelMixin
+from apps.core.http.permissions import is_public_action
 from apps.core.platform.cache import NAMESPACE_PREFIX, namespace_versions, queryset_namespaces
 
 CACHE_HEADER = "X-Cache"
@@ -108,8 +109,7 @@ class CachedResponseMixin(GenericAPIView):
         """`public` for public actions and anonymous callers, `shared` when the view says
         so, else the user: one user's answer is never served to another."""
         user = self.request.user
-        public_actions = getattr(self, "public_actions", ())
-        if getattr(self, "action", None) in public_actions or not user.is_authenticated:
+        if is_public_action(self) or not user.is_authenticated:
             return "public"
         return "shared" if self.cache_shared else f"user:{user.pk}"
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.http.envelope import AnswerContent, build_envelope
+from apps.core.http.permissions import is_public_action
 
 
 class ConditionalGetMixin(APIView):
@@ -49,9 +50,7 @@ class ConditionalGetMixin(APIView):
     def cache_headers(self, request: Request, response: Response) -> None:
         """`Vary: Authorization` and the Cache-Control of this answer (see the class)."""
         patch_vary_headers(response, ("Authorization",))
-        public_actions = getattr(self, "public_actions", ())
-        shared = getattr(self, "action", None) in public_actions
-        if shared and not request.user.is_authenticated:
+        if is_public_action(self) and not request.user.is_authenticated:
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_MAX_AGE)
         else:
             patch_cache_control(response, private=True, no_cache=True)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from django.db import models
 from rest_framework.generics import GenericAPIView
 
-from apps.core.http.permissions import HasFeaturePermission, required_flag
+from apps.core.http.permissions import HasFeaturePermission, is_public_action, required_flag
 from apps.core.models import PermissionScope
 from apps.core.rbac.permissions import queryset_for_flag, user_permission_scope
 
@@ -58,8 +58,7 @@ class FeatureScopeMixin(GenericAPIView):
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filter by owner when the caller's scope for this action is `own`."""
         user = self.request.user
-        public = getattr(self, "action", None) in self.public_actions
-        if public or not user.is_authenticated or self.feature is None:
+        if is_public_action(self) or not user.is_authenticated or self.feature is None:
             return queryset
         return queryset_for_flag(
             queryset,
