@@ -206,3 +206,26 @@ def test_an_unreachable_database_is_one_line_without_the_password() -> None:
     assert last.startswith(f"error: the database at DATABASE_URL ({where}) is unreachable: ")
     assert "Connection refused" in last
     assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_make_run_with_the_port_taken_is_one_line_naming_another() -> None:
+    """Issue 14: the port is checked before anything is installed or migrated."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603 - fixed command
+            ["make", "--no-print-directory", "run", f"PORT={port}"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert f"make run: port {port} is in use; choose another with: make run PORT=8001" in (
+        result.stderr
+    )
+    assert "migrate" not in result.stdout

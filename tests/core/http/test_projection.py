@@ -335,3 +335,15 @@ def test_the_system_check_names_each_serializer_on_the_model_path() -> None:
     assert all(message.id == PROJECTION_FALLBACK_ID for message in messages)
     for message in messages:
         assert f".{MODEL_PATH[message.obj][1]}: " in message.msg
+
+
+def test_written_links_stand_in_for_a_read_only_through_the_same_query() -> None:
+    """The links a write looked up answer for a read only when the read would make the same
+    query (same model, filters, ordering); any other read queries for itself."""
+    from apps.core.http.projection import KnownRelation
+
+    known = KnownRelation(source=Tag.objects.all(), objects={})
+    assert known.read_as(Tag.objects.all())
+    assert not known.read_as(Tag.objects.order_by("-name"))
+    assert not known.read_as(Tag.objects.filter(name="a"))
+    assert not known.read_as(Note.objects.all())
