@@ -14,10 +14,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from apps.chat.routing import websocket_urlpatterns as chat_ws  # noqa: E402
 from apps.core.platform.ws.auth import JWTAuthMiddleware  # noqa: E402
 from apps.core.platform.ws.origin import browser_origin_validator  # noqa: E402
+from apps.core.platform.ws.routing import unknown_path_urlpatterns  # noqa: E402
 from apps.core.platform.ws.routing import websocket_urlpatterns as core_ws  # noqa: E402
 
-# Feature apps append their routes (apps/<app>/routing.py) here.
-websocket_urlpatterns = [*core_ws, *chat_ws]
+# Feature apps append their routes (apps/<app>/routing.py) here; the catch-all stays last
+# (an unknown path is accepted and closed with 4404).
+websocket_urlpatterns = [*core_ws, *chat_ws, *unknown_path_urlpatterns]
 
 application = ProtocolTypeRouter(
     {

@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from apps.chat.models import Message
+from apps.chat.notifications import CHAT_UNREAD  # noqa: F401 - used as events.CHAT_UNREAD
 from apps.chat.serializers import ChatUnreadEventSerializer, MessageSerializer
 
 MESSAGE_NEW = "message.new"
@@ -27,7 +28,6 @@ MESSAGE_DELETED = "message.deleted"
 TYPING = "typing"
 READ = "read"
 ERROR = "error"
-CHAT_UNREAD = "chat.unread"  # on /ws/notifications/: {"room_id", "unread_count"}
 
 # Channel-layer message types: Channels calls the consumer method with dots as underscores.
 LAYER_FRAME = "chat.frame"  # a frame for every socket of the room (`seq` orders messages)

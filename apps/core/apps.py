@@ -12,15 +12,17 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         """Receivers (audit, caches, RBAC), system checks, OpenAPI extensions, slow-query
-        logger, feature sync after `migrate`."""
+        logger, the apps' WebSocket declarations, feature sync after `migrate`."""
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from apps.core import signals
         from apps.core.http import checks, openapi  # noqa: F401 - register checks and extensions
         from apps.core.platform.logging import install_slow_query_logger
+        from apps.core.platform.ws.events import notification_modules_import
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="core.slow_query")
+        notification_modules_import()  # apps/<app>/notifications.py: WebSocket events, receivers
         post_migrate.connect(
             signals.sync_features_after_migrate, sender=self, dispatch_uid="core.features_sync"
         )

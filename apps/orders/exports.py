@@ -56,6 +56,7 @@ from apps.core.rbac.permissions import user_permission_scope
 from apps.core.records.services import object_create
 from apps.core.uploads.storage import is_s3_storage
 from apps.orders.models import ExportFormat, ExportStatus, Order, OrderExport
+from apps.orders.notifications import EXPORT_PROGRESS
 from apps.orders.selectors import (
     EXPORT_COLUMNS,
     order_export_orders,
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 ORDERS_FEATURE = "orders.orders"  # the feature OrderViewSet declares (views.FEATURE)
-EXPORT_PROGRESS = "export.progress"  # {id, status, progress} to the requester's sockets
 PROGRESS_STEP = 5  # percent between two progress reports
 EXPORT_FILE_SALT = "apps.orders.exports.file"
 SHEET_TITLE = "Orders"

@@ -27,6 +27,7 @@ from apps.core.platform.ws.notify import notify_staff_on_commit, notify_user_on_
 from apps.core.records.changes import Change, model_changed_send
 from apps.core.records.services import object_bulk_create, object_update
 from apps.orders.models import TRANSITIONS, Order, OrderItem, OrderStatus
+from apps.orders.notifications import ORDER_CREATED, ORDER_STATUS_CHANGED
 from apps.orders.tasks import order_confirmation_email_send
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ INVALID_TRANSITION_MESSAGE = "An order that is {current} cannot become {target}.
 STAFF_ONLY_MESSAGE = "Only staff may move an order to {target}."
 CUSTOMER_PAYS_MESSAGE = "Only the order's customer can pay for it."
 CENTS = Decimal("0.01")
-ORDER_CREATED = "order.created"
-ORDER_STATUS_CHANGED = "order.status_changed"
 
 
 @dataclass(frozen=True)

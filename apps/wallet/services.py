@@ -47,6 +47,7 @@ from apps.wallet.models import (
     TransactionKind,
     WebhookEvent,
 )
+from apps.wallet.notifications import WALLET_UPDATED
 from apps.wallet.providers import ProviderPayment, ProviderPaymentStatus, provider_get
 from apps.wallet.selectors import balance_namespace, wallet_of, wallet_state
 
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 CENTS = Decimal("0.01")
-WALLET_UPDATED = "wallet.updated"
 UNBALANCED_MESSAGE = "A ledger transaction's legs must sum to zero."
 LEGS_MESSAGE = "A ledger transaction needs two or more legs on distinct accounts."
 ALREADY_POSTED_MESSAGE = "This {kind} was already posted."

@@ -13,6 +13,8 @@ from apps.core.models.audit import AuditAction
 from apps.core.models.base import SoftDeleteQuerySet
 from apps.core.models.rbac import Feature, PermissionScope, Role, RolePermission, UserRole
 from apps.core.platform.routes import routed_view_classes
+from apps.core.platform.ws.notify import notify_user_on_commit
+from apps.core.rbac.notifications import ROLES_CHANGED
 from apps.core.rbac.permissions import rbac_invalidate_all, rbac_invalidate_user
 from apps.core.records.changes import Change, model_changed_send, snapshot
 from apps.core.records.services import object_create, object_soft_delete, object_update
@@ -153,6 +155,8 @@ def user_roles_set(*, user: AbstractBaseUser, role_codes: Iterable[str]) -> list
         for code in sorted(wanted - current.keys()):
             object_create(model=UserRole, data={"user": user, "role": roles[code]})
         rbac_invalidate_user(user.pk)
+        if set(current) != wanted:
+            notify_user_on_commit(user.pk, ROLES_CHANGED, {"roles": sorted(wanted)})
     return sorted(wanted)
 
 

@@ -3,7 +3,8 @@
 The access token comes from the `token` query parameter or from the subprotocols
 (`Sec-WebSocket-Protocol: bearer, <token>`; the server then accepts the `bearer`
 subprotocol). A missing, invalid, expired or revoked token leaves the scope anonymous, and
-the consumer closes with 4401 before accepting. Tokens are never logged.
+the consumer accepts and closes with 4401 (so a browser sees the code). Tokens are never
+logged.
 """
 
 from typing import Any
