@@ -19,7 +19,7 @@ import pytest
 from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client, RequestFactory
@@ -321,13 +321,6 @@ def _banner_payload() -> dict[str, Any]:
     }
 
 
-def _group() -> Group:
-    """An admin group with one permission."""
-    staff = Group.objects.create(name=f"Support {Group.objects.count()}")
-    staff.permissions.add(Permission.objects.get(codename="view_user"))
-    return staff
-
-
 def _other_permission(_obj: Any = None) -> list[str]:
     """The permission a change page grants instead (a privilege change)."""
     return [str(Permission.objects.get(codename="change_product").pk)]
@@ -392,20 +385,15 @@ WRITE_PATHS: dict[str, WritePath] = {
         "is_active",
         "is_staff",
         "is_superuser",
-        "groups",
-        groups=lambda _obj: [str(_group().pk)],
+        "user_permissions",
+        user_permissions=_other_permission,
         is_staff="on",
         is_superuser="on",
         is_active="",
     ),
     **_soft_deletable(User, UserFactory),
     "accounts.user:page:auth_user_password_change": _password_set(),
-    # admin groups, refresh token revocations, login lockouts
-    "auth.group:add": _add(Group, lambda: {"name": "Editors", "permissions": _other_permission()}),
-    "auth.group:change": _change(
-        Group, _group, "name", "permissions", name="Support L2", permissions=_other_permission
-    ),
-    **_purgeable(Group, _group),
+    # refresh token revocations, login lockouts
     "token_blacklist.blacklistedtoken:add": _add(
         BlacklistedToken, lambda: {"token": str(_outstanding().pk)}
     ),
@@ -502,19 +490,6 @@ def test_admin_write_path_is_audited(path: str, admin_client: Client) -> None:
     assert {row.actor_repr for row in rows} == {"root@example.com"}
     named = {name for row in rows for name in row.changes}
     assert set(expected.fields) <= named, [row.changes for row in rows]
-
-
-def test_a_group_permission_change_records_the_set_before_and_after(
-    admin_client: Client,
-) -> None:
-    """The audit row of a group's change names the permissions it had and has."""
-    staff = _group()
-    response = admin_client.post(
-        _url(Group, "change", staff.pk), form_data(Group, staff, permissions=_other_permission())
-    )
-    assert response.status_code == 302, _errors(response)
-    row = AuditLog.objects.get(model="auth.group", object_id=str(staff.pk))
-    assert row.changes["permissions"] == [["accounts.view_user"], ["catalog.change_product"]]
 
 
 def test_a_refresh_token_revoked_in_the_admin_is_refused_and_unrevoking_is_audited(

@@ -1,9 +1,11 @@
-"""Django admin for users, admin groups, token revocations and login lockouts.
+"""Django admin for users, token revocations and login lockouts.
 
 Every write is audited; a password set here revokes the user's tokens. The admins that
-Django, simplejwt and axes register are replaced by audited ones: a group's permissions, a
-blacklisted refresh token (a revocation) and a login lockout (deleting it unlocks) are
-privileges, so who changed them and when is recorded like any other write.
+simplejwt and axes register are replaced by audited ones: a blacklisted refresh token (a
+revocation) and a login lockout (deleting it unlocks) are privileges, so who changed them and
+when is recorded like any other write. Django's Groups are not used (API permissions are
+roles, admin access is a user's staff flags and permissions), so their admin is removed and
+users have no groups field.
 """
 
 from typing import Any
@@ -14,7 +16,6 @@ from axes.admin import AccessLogAdmin as AxesAccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,7 @@ from apps.accounts.services import user_password_set
 from apps.core.admin import AuditedModelAdmin, DeletedFilter, ReadOnlyModelAdmin, SoftDeleteAdmin
 from apps.core.platform.context import acting_as
 
+# Groups stay unregistered (unused); the others are registered again below, audited.
 for _model in (Group, BlacklistedToken, AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
@@ -87,7 +89,7 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         ("Profile", {"fields": ("name", "phone")}),
         (
             "Permissions",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions")},
         ),
         ("Dates", {"fields": ("date_joined", "last_login", "created_at", "updated_at")}),
     )
@@ -96,14 +98,11 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
     )
 
     def related_for_audit(self, obj: Any) -> dict[str, Any]:
-        """A user's admin groups and permissions (what a staff user may do in the admin):
-        audited before and after when the form changes them."""
+        """A user's admin permissions (what a staff user may do in the admin): audited before
+        and after when the form changes them."""
         if obj.pk is None:
-            return {"groups": [], "user_permissions": []}
-        return {
-            "groups": sorted(obj.groups.values_list("name", flat=True)),
-            "user_permissions": permission_labels(obj.user_permissions),
-        }
+            return {"user_permissions": []}
+        return {"user_permissions": permission_labels(obj.user_permissions)}
 
     def user_change_password(
         self,
@@ -114,16 +113,6 @@ class UserAdmin(SoftDeleteAdmin, DjangoUserAdmin):
         """Django's password page, with the admin as the audit row's actor."""
         with acting_as(request):
             return super().user_change_password(request, id, form_url)
-
-
-@admin.register(Group)
-class GroupAdmin(AuditedModelAdmin, DjangoGroupAdmin):
-    """Admin groups: a change of a group's permissions is audited as its permission set before
-    and after."""
-
-    def related_for_audit(self, obj: Any) -> dict[str, Any]:
-        """The group's permissions."""
-        return {"permissions": permission_labels(obj.permissions) if obj.pk else []}
 
 
 @admin.register(BlacklistedToken)

@@ -119,16 +119,14 @@ def test_role_permission_changes_in_the_admin_inline_are_audited(
     assert row.actor.email == "root@example.com"
 
 
-def test_admin_groups_and_permissions_given_to_a_user_are_audited(
-    admin_client: Client,
-) -> None:
-    """Review of issue 12: a user's admin groups and permissions changed without a trace."""
-    from django.contrib.auth.models import Group, Permission
+def test_admin_permissions_given_to_a_user_are_audited(admin_client: Client) -> None:
+    """Review of issue 12: a user's admin permissions changed without a trace. (Groups are
+    not used, issue 14: the user form has no groups field.)"""
+    from django.contrib.auth.models import Permission
 
     from apps.core.models import AuditLog
 
     user = UserFactory(email="staffer@example.com", name="Staffer", is_staff=True)
-    group = Group.objects.create(name="editors")
     permission = Permission.objects.get(codename="change_user")
     response = admin_client.post(
         reverse("admin:accounts_user_change", args=[user.pk]),
@@ -138,7 +136,6 @@ def test_admin_groups_and_permissions_given_to_a_user_are_audited(
             "phone": "",
             "is_active": "on",
             "is_staff": "on",
-            "groups": [group.pk],
             "user_permissions": [permission.pk],
             "date_joined_0": "2026-01-01",
             "date_joined_1": "00:00:00",
@@ -146,8 +143,5 @@ def test_admin_groups_and_permissions_given_to_a_user_are_audited(
     )
     assert response.status_code == 302, response.content[:800]
     row = AuditLog.objects.filter(object_id=str(user.pk), action="update").latest("created_at")
-    assert row.changes == {
-        "groups": [[], ["editors"]],
-        "user_permissions": [[], ["accounts.change_user"]],
-    }
+    assert row.changes == {"user_permissions": [[], ["accounts.change_user"]]}
     assert row.actor.email == "root@example.com"
