@@ -9,7 +9,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Value
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from apps.catalog.models import Banner, Category, Product
+from apps.catalog.models import Banner, Category, Product, Tag
 
 # Multiplying by 0.01 (not dividing by 100) keeps the arithmetic decimal on SQLite too, where
 # a whole price is stored as an integer and `/ 100` would be integer division.
@@ -41,6 +41,11 @@ def category_descendant_ids(*, root_ids: list[Any]) -> set[Any]:
             found.add(current)
             stack.extend(children.get(current, []))
     return found
+
+
+def tag_list() -> models.QuerySet[Tag]:
+    """Live tags by name."""
+    return Tag.objects.order_by("name")
 
 
 def _products(*, public: bool) -> models.QuerySet[Product]:

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.catalog.filters import ProductFilter
-from apps.catalog.models import Product
+from apps.catalog.models import Banner, Product
 from apps.catalog.selectors import (
     banner_list,
     banner_list_active,
@@ -14,6 +14,7 @@ from apps.catalog.selectors import (
     category_list,
     product_detail,
     product_list,
+    tag_list,
 )
 from apps.catalog.serializers import (
     BannerSerializer,
@@ -23,9 +24,12 @@ from apps.catalog.serializers import (
     ProductDetailSerializer,
     ProductListSerializer,
     ProductWriteSerializer,
+    TagSerializer,
+    TagWriteSerializer,
 )
 from apps.catalog.services import category_soft_delete
 from apps.core.api.uploads import get_upload_api_view
+from apps.core.http.pagination import AppPageOrCursorPagination
 from apps.core.http.views import AppModelViewSet
 from apps.core.uploads import IMAGE_TYPES
 
@@ -67,11 +71,27 @@ class CategoryViewSet(CatalogReadsMixin, AppModelViewSet):
         category_soft_delete(category=instance, actor=self.request.user)
 
 
+class TagViewSet(AppModelViewSet):
+    """Tags: anyone may list them; `catalog.tags` to create, rename and delete (bulk too)."""
+
+    feature = "catalog.tags"
+    public_actions = PUBLIC_READS
+    queryset = tag_list()
+    serializer_classes = {"retrieve": TagSerializer, "write": TagWriteSerializer}
+    search_fields = ("name",)
+    ordering_fields = ("name", "created_at")
+    cache_responses = True
+    etag = True
+
+
 class ProductViewSet(CatalogReadsMixin, AppModelViewSet):
-    """Products: anyone may browse and filter; `catalog.products` to edit (bulk included)."""
+    """Products: anyone may browse and filter; `catalog.products` to edit (bulk included).
+    Page numbers, or cursor pages for infinite scroll (`?pagination=cursor`) under any of
+    the orderings."""
 
     feature = "catalog.products"
     public_actions = PUBLIC_READS
+    pagination_class = AppPageOrCursorPagination
     queryset = product_detail()
     serializer_classes = {
         "list": ProductListSerializer,
@@ -117,4 +137,7 @@ class BannerViewSet(CatalogReadsMixin, AppModelViewSet):
 
 ProductImageUploadAPIView = get_upload_api_view(
     Product, "image", max_size_mb=3, allowed_types=IMAGE_TYPES, feature="catalog.products"
+)
+BannerImageUploadAPIView = get_upload_api_view(
+    Banner, "image", max_size_mb=3, allowed_types=IMAGE_TYPES, feature="catalog.banners"
 )

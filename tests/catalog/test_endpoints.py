@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from apps.catalog import views
-from apps.catalog.models import Banner, Category, Product
+from apps.catalog.models import Banner, Category, Product, Tag
 from tests import api_cases as api
 from tests.catalog import factories as f
 from tests.envelope import assert_error
@@ -42,6 +42,29 @@ class TestCategoryEndpoint(
         return [self.create_payload() for _ in range(count)]
 
 
+class TestTagEndpoint(api.List, api.Retrieve, api.Create, api.BulkCreate, api.Update, api.Delete):
+    """Tags: public reads, `catalog.tags` writes, bulk create; names unique among live tags."""
+
+    url_name = "catalog-tag"
+    view = views.TagViewSet
+    invalid_payload = {"name": ""}
+    invalid_attr = "name"
+    update_payload = {"name": "renamed"}
+    update_invalid_payload = {"name": "x" * 61}
+    update_invalid_attr = "name"
+    bulk_invalid_item = {"name": ""}
+    bulk_invalid_attr = "name"
+
+    def make(self, owner: Any) -> Tag:
+        return f.tag()
+
+    def create_payload(self) -> dict[str, Any]:
+        return {"name": f.TagFactory.stub().name}
+
+    def bulk_payload(self, count: int) -> list[dict[str, Any]]:
+        return [self.create_payload() for _ in range(count)]
+
+
 class TestProductEndpoint(
     api.List, api.Retrieve, api.Create, api.BulkCreate, api.Update, api.Delete
 ):
@@ -65,8 +88,8 @@ class TestProductEndpoint(
 
     def bulk_payload(self, count: int) -> list[dict[str, Any]]:
         parent = f.category()
-        tag = f.tag()
-        return [f.product_payload(parent.pk, tags=[str(tag.pk)]) for _ in range(count)]
+        tag, named = f.tag(), f.tag()
+        return [f.product_payload(parent.pk, tags=[str(tag.pk), named.name]) for _ in range(count)]
 
 
 class TestBannerEndpoint(api.List, api.Retrieve, api.Create, api.Update, api.Delete):
@@ -113,6 +136,30 @@ class TestProductImageEndpoint(api.Action):
 
     def call_payload(self) -> dict[str, Any]:
         return {"file": SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n" + bytes(64))}
+
+    def test_action_without_permission_is_403(self) -> None:
+        url = self.prepare(None)
+        response = self.call(self.reader(), url, self.call_payload())
+        assert_error(response, 403, "permission_denied")
+
+
+class TestBannerImageEndpoint(api.Action):
+    """The banner image upload (multipart, `update` on `catalog.banners`)."""
+
+    url_name = "catalog-banner-image"
+    view = views.BannerImageUploadAPIView
+    invalid_payload = {"other": "x"}
+    invalid_attr = "file"
+
+    def prepare(self, user: Any) -> str:
+        self.banner = f.BannerFactory()
+        return self.url_for(pk=self.banner.pk)
+
+    def call(self, user: Any, url: str, payload: Any) -> Any:
+        return api.client_for(user).post(url, payload, format="multipart")
+
+    def call_payload(self) -> dict[str, Any]:
+        return {"file": SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + bytes(64))}
 
     def test_action_without_permission_is_403(self) -> None:
         url = self.prepare(None)

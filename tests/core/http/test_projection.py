@@ -32,6 +32,7 @@ from apps.catalog.serializers import (
     ProductDetailSerializer,
     ProductListSerializer,
 )
+from apps.catalog.serializers import TagSerializer as CatalogTagSerializer
 from apps.chat import selectors as chat_selectors
 from apps.chat.models import Message, Room
 from apps.chat.serializers import MessageSerializer, RoomSerializer
@@ -70,6 +71,7 @@ PROJECTED: dict[type, Callable[[], QuerySet[Any]]] = {
     ProductListSerializer: catalog_selectors.product_list,
     ProductDetailSerializer: catalog_selectors.product_detail,
     BannerSerializer: catalog_selectors.banner_list,
+    CatalogTagSerializer: catalog_selectors.tag_list,
     OrderSerializer: order_selectors.order_list,
     OrderItemSerializer: lambda: OrderItem.objects.order_by("created_at", "sku"),
     WalletEntrySerializer: wallet_selectors.entry_list,
