@@ -12,6 +12,18 @@ from apps.core.rbac.selectors import user_role_codes
 
 PHONE_MESSAGE = "Enter the phone number in international format, e.g. +14155550123."
 phone_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", PHONE_MESSAGE, code="invalid")
+# What a user shows or holds that no auth payload sets: sent, each is a 400 `read_only`.
+USER_READ_ONLY_FIELDS = (
+    "id",
+    "email",
+    "roles",
+    "date_joined",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "last_login",
+    "token_generation",
+)
 
 
 class UserSerializer(AppModelSerializer):
@@ -29,7 +41,15 @@ class UserSerializer(AppModelSerializer):
         return user_role_codes(user=user)
 
 
-class RegisterSerializer(AppSerializer):
+class AccountsPayload(AppSerializer):
+    """An auth endpoint's input: a key it does not take is refused (400 `read_only` for what
+    a user has but may not set, `unknown_field` for anything else), never ignored."""
+
+    refused_fields = USER_READ_ONLY_FIELDS
+    refuse_unknown_fields = True
+
+
+class RegisterSerializer(AccountsPayload):
     """Sign-up payload: email, password (Django's validators apply) and name."""
 
     email = serializers.EmailField(max_length=254)
@@ -47,7 +67,7 @@ class RegisterSerializer(AppSerializer):
         return attrs
 
 
-class LoginSerializer(AppSerializer):
+class LoginSerializer(AccountsPayload):
     """Login payload."""
 
     email = serializers.EmailField(max_length=254)
@@ -61,13 +81,13 @@ class TokenPairSerializer(AppSerializer):
     refresh = serializers.CharField()
 
 
-class RefreshSerializer(AppSerializer):
+class RefreshSerializer(AccountsPayload):
     """A refresh token to rotate or revoke."""
 
     refresh = serializers.CharField(max_length=2048)
 
 
-class ProfileUpdateSerializer(AppSerializer):
+class ProfileUpdateSerializer(AccountsPayload):
     """Fields a user may change on their own profile."""
 
     name = serializers.CharField(max_length=150, required=False)
@@ -76,7 +96,7 @@ class ProfileUpdateSerializer(AppSerializer):
     )
 
 
-class PasswordChangeSerializer(AppSerializer):
+class PasswordChangeSerializer(AccountsPayload):
     """Current password and the new one."""
 
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -89,13 +109,13 @@ class PasswordChangeSerializer(AppSerializer):
         return attrs
 
 
-class PasswordResetSerializer(AppSerializer):
+class PasswordResetSerializer(AccountsPayload):
     """The email to send a reset link to."""
 
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(AppSerializer):
+class PasswordResetConfirmSerializer(AccountsPayload):
     """The uid and token from the reset link, and the new password."""
 
     uid = serializers.CharField(max_length=64)

@@ -20,6 +20,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User, normalize_email
 from apps.accounts.tasks import password_reset_email_send
+from apps.accounts.tokens import (
+    PresentedRefreshToken,
+    refresh_token_reuse_revoke,
+    token_family,
+    token_family_revoke,
+    token_pair_issue,
+)
 from apps.accounts.validators import run_password_validators
 from apps.core.exceptions import TokenExpired, TokenInvalid, TokenRevoked
 from apps.core.models.audit import AuditAction
@@ -54,12 +61,11 @@ class TokenPair:
         return {"access": self.access, "refresh": self.refresh}
 
 
-def _issue_tokens(user: User) -> TokenPair:
-    """A new refresh token (recorded as outstanding) and its access token."""
-    refresh = RefreshToken.for_user(user)
-    for claim, value in token_generation_claim(user).items():
-        refresh[claim] = value  # copied into the access token
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+def _issue_tokens(user: User, family: str | None = None) -> TokenPair:
+    """A new refresh token (recorded as outstanding) of `family` (None: a new one, a login)
+    and the access token paired with it (apps.accounts.tokens)."""
+    refresh, access = token_pair_issue(user, family=family)
+    return TokenPair(access=str(access), refresh=str(refresh))
 
 
 def user_register(*, email: str, password: str, name: str) -> User:
@@ -97,59 +103,60 @@ def auth_login(*, email: str, password: str, http_request: HttpRequest) -> Token
 
 
 def auth_token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate a refresh token: the old one is revoked, a new pair is issued.
+    """Rotate a refresh token: the old one is revoked, a new pair of its family is issued.
 
-    The outstanding-token row is locked, so two concurrent refreshes of one token cannot
-    both succeed: the second sees it revoked and gets 401.
+    The user's row is locked first, so rotations, logouts and password changes of one user
+    happen one after the other: of two concurrent refreshes of one token, the second finds it
+    revoked. A revoked token presented again (a rotated one: it was copied, or two clients
+    share it) revokes its whole family, newer tokens included, and is a security event
+    (apps.accounts.tokens); the answer is 401 `token_revoked` either way.
     """
     token = _parse_refresh(refresh)
     with transaction.atomic():
-        # order_by(): the model's default ordering joins the nullable user, and PostgreSQL
-        # refuses FOR UPDATE on the nullable side of an outer join.
-        outstanding = (
-            OutstandingToken.objects.select_for_update(of=("self",))
-            .filter(jti=token["jti"])
-            .order_by()
-            .first()
-        )
-        if outstanding is None:
-            raise TokenInvalid(INVALID_REFRESH_MESSAGE)
-        if BlacklistedToken.objects.filter(token=outstanding).exists():  # used, or logged out
-            raise TokenRevoked(INVALID_REFRESH_MESSAGE)
-        # The user row is locked too: a password change (which moves the generation and
-        # blacklists every outstanding token) and this rotation happen one after the other.
         user = (
             User.objects.select_for_update()
             .filter(pk=token[jwt_settings.USER_ID_CLAIM], is_active=True)
             .first()
         )
-        if user is None or token_generation_claim(user) != {
+        if user is None:
+            raise TokenRevoked(INVALID_REFRESH_MESSAGE)
+        outstanding = OutstandingToken.objects.filter(jti=token["jti"]).order_by().first()
+        if outstanding is None:
+            raise TokenInvalid(INVALID_REFRESH_MESSAGE)
+        reused = BlacklistedToken.objects.filter(token=outstanding).exists()  # used, logged out
+        if reused:
+            refresh_token_reuse_revoke(user=user, token=token)
+        elif token_generation_claim(user) == {
             GENERATION_CLAIM: int(token.get(GENERATION_CLAIM, 0))
         }:
-            raise TokenRevoked(INVALID_REFRESH_MESSAGE)
-        BlacklistedToken.objects.create(token=outstanding)
-        return _issue_tokens(user)
+            BlacklistedToken.objects.create(token=outstanding)
+            return _issue_tokens(user, family=token_family(token))
+    # Outside the block: the family's revocation commits with the 401.
+    raise TokenRevoked(INVALID_REFRESH_MESSAGE)
 
 
-def auth_logout(*, user: User, refresh: str, access: Any = None) -> None:
-    """Revoke the caller's refresh token and, when given, the access token of the call.
+def auth_logout(*, refresh: str, user: User | None = None, access: Any = None) -> None:
+    """End the session of a refresh token: its family is revoked (every refresh token of
+    that login and the access tokens paired with them, so the access token issued with this
+    one too) and, when given, the access token of the call.
 
-    The refresh token is checked first (a bad one is a 400 and revokes nothing); logging out
-    with an already revoked refresh token is harmless.
+    The refresh token is the credential: no access token is needed. It is checked first (a
+    bad or expired one is a 400 and revokes nothing, as is one of another user than a
+    signed-in caller); logging out with an already revoked refresh token is harmless.
     """
-    token: RefreshToken | None
     try:
-        token = RefreshToken(refresh, verify=False)  # type: ignore[arg-type]  # stubs: str is valid
-        token.verify()
+        token = PresentedRefreshToken(refresh)  # type: ignore[arg-type]  # stubs: str is valid
     except TokenError as exc:
-        if "blacklisted" not in str(exc):
-            raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]}) from exc
-        token = None
-    if token is not None:
-        if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-            raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
+        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]}) from exc
+    owner_id = str(token.get(jwt_settings.USER_ID_CLAIM))
+    if user is not None and owner_id != str(user.pk):
+        raise exceptions.ValidationError({"refresh": [INVALID_REFRESH_MESSAGE]})
+    with transaction.atomic():
+        # The user's row lock orders this after a rotation of the same family.
+        list(User.all_objects.select_for_update().filter(pk=owner_id).order_by())
         token.blacklist()
-    if access is not None:
+        token_family_revoke(user_id=owner_id, family=token_family(token), presented=token.payload)
+    if access is not None and user is not None:
         access_token_revoke(jti=access["jti"], expires_at=int(access["exp"]), user_id=user.pk)
 
 
@@ -232,13 +239,11 @@ def _password_set(user: User, new_password: str | None) -> None:
 
 
 def _parse_refresh(refresh: str) -> RefreshToken:
-    """A verified refresh token, or 401 `token_expired`, `token_revoked` (blacklisted) or
-    `token_invalid`."""
+    """A refresh token with a valid signature, unexpired, of the refresh type (whether it
+    was revoked is the rotation's to read), or 401 `token_expired` or `token_invalid`."""
     try:
-        return RefreshToken(refresh)  # type: ignore[arg-type]  # stubs: str is valid
+        return PresentedRefreshToken(refresh)  # type: ignore[arg-type]  # stubs: str is valid
     except ExpiredTokenError as exc:
         raise TokenExpired(INVALID_REFRESH_MESSAGE) from exc
     except TokenError as exc:
-        if "blacklisted" in str(exc):
-            raise TokenRevoked(INVALID_REFRESH_MESSAGE) from exc
         raise TokenInvalid(INVALID_REFRESH_MESSAGE) from exc

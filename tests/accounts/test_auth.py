@@ -222,8 +222,11 @@ def test_logout_revokes_the_refresh_token(api_client: APIClient, user: User) -> 
     assert_envelope(again, 200)  # logging out twice is harmless
 
 
-def test_logout_requires_authentication(api_client: APIClient) -> None:
-    assert_error(api_client.post(LOGOUT, {"refresh": "x"}, format="json"), 401, "not_authenticated")
+def test_logout_needs_no_access_token_but_a_valid_refresh_token(api_client: APIClient) -> None:
+    """Issue 14: logout used to need the access token; the refresh token is the credential."""
+    assert_error(
+        api_client.post(LOGOUT, {"refresh": "x"}, format="json"), 400, "invalid", "refresh"
+    )
 
 
 def test_logout_with_someone_elses_or_a_bad_token_is_400(api_client: APIClient, user: User) -> None:
@@ -313,3 +316,18 @@ def test_registration_without_the_default_role_in_the_database_still_works(
     payload = {"email": "early@example.com", "password": DEFAULT_PASSWORD, "name": "Early"}
     assert_envelope(api_client.post(REGISTER, payload, format="json"), 201)
     assert not UserRole.objects.filter(user__email="early@example.com").exists()
+
+
+def test_registration_refuses_privileges_and_unknown_fields_creating_nobody(
+    api_client: APIClient,
+) -> None:
+    """Issue 14: `is_staff`, `roles` and a typo were silently dropped."""
+    payload = {"email": "eager@example.com", "password": DEFAULT_PASSWORD, "name": "Eager"}
+    payload |= {"is_staff": True, "roles": ["admin"], "nmae": "x"}
+    body = assert_envelope(api_client.post(REGISTER, payload, format="json"), 400)
+    assert {error["attr"]: error["code"] for error in body["errors"]} == {
+        "is_staff": "read_only",
+        "roles": "read_only",
+        "nmae": "unknown_field",
+    }
+    assert not User.all_objects.filter(email="eager@example.com").exists()

@@ -59,7 +59,8 @@ class TestRefreshEndpoint(api.Action):
 
 
 class TestLogoutEndpoint(api.Action):
-    """Logout: revoke the caller's refresh token."""
+    """Logout: end the session of a refresh token (no access token needed; a signed-in
+    caller's refresh token must be their own)."""
 
     url_name = "accounts:logout"
     view = views.LogoutAPIView

@@ -51,13 +51,39 @@ def test_me_patch_updates_name_and_phone(auth_client: APIClient, user: User) -> 
     assert (user.name, user.phone) == ("Grace", "+14155550123")
 
 
-def test_me_patch_cannot_change_email_or_staff_flags(auth_client: APIClient, user: User) -> None:
-    payload = {"email": "evil@example.com", "is_staff": True, "is_superuser": True}
-    assert_envelope(auth_client.patch(ME, payload, format="json"), 200)
+def test_me_patch_refuses_email_id_and_staff_flags_naming_each(
+    auth_client: APIClient, user: User
+) -> None:
+    """Issue 14: these were silently ignored, so a client believed the email had changed."""
+    payload = {"name": "Renamed", "email": "evil@example.com", "is_staff": True}
+    payload |= {"is_superuser": True, "id": str(user.pk)}
+    body = assert_envelope(auth_client.patch(ME, payload, format="json"), 400)
+    refused = {error["attr"]: (error["code"], error["detail"]) for error in body["errors"]}
+    message = "This field cannot be set or changed here."
+    names = ("email", "is_staff", "is_superuser", "id")
+    assert refused == dict.fromkeys(names, ("read_only", message))
     user.refresh_from_db()
+    assert user.name != "Renamed"
+    assert not (user.is_staff or user.is_superuser)
     assert user.email != "evil@example.com"
-    assert not user.is_staff
-    assert not user.is_superuser
+
+
+def test_me_patch_refuses_an_unknown_field_and_says_what_it_accepts(
+    auth_client: APIClient,
+) -> None:
+    body = assert_error(
+        auth_client.patch(ME, {"nmae": "Typo"}, format="json"), 400, "unknown_field", "nmae"
+    )
+    assert body["errors"][0]["detail"] == "Unknown field; this endpoint accepts: name, phone."
+
+
+def test_me_patch_reports_refused_and_invalid_fields_together(auth_client: APIClient) -> None:
+    payload = {"phone": "123", "roles": ["admin"]}
+    body = assert_envelope(auth_client.patch(ME, payload, format="json"), 400)
+    assert {(e["attr"], e["code"]) for e in body["errors"]} == {
+        ("phone", "invalid"),
+        ("roles", "read_only"),
+    }
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,12 @@ from django.urls import path
 
 from apps.core.api.audit import AuditLogViewSet
 from apps.core.api.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
-from apps.core.api.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+from apps.core.api.trash import (
+    TrashListAPIView,
+    TrashModelsAPIView,
+    TrashPurgeAPIView,
+    TrashRestoreAPIView,
+)
 from apps.core.api.uploads import CompleteAPIView, LocalUploadAPIView, PresignAPIView
 from apps.core.http.routers import AppRouter
 
@@ -16,6 +21,7 @@ router.register("audit-logs", AuditLogViewSet, basename="audit-log")
 urlpatterns = [
     path("rbac/users/<uuid:user_id>/roles/", UserRolesAPIView.as_view(), name="rbac-user-roles"),
     path("trash/", TrashListAPIView.as_view(), name="trash-list"),
+    path("trash/models/", TrashModelsAPIView.as_view(), name="trash-models"),
     path(
         "trash/<str:model>/<str:pk>/restore/", TrashRestoreAPIView.as_view(), name="trash-restore"
     ),

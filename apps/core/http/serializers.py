@@ -6,15 +6,19 @@
 - `AppWriteOnlyModelSerializer`: validation; writes through the core services
   (apps.core.records.services: recorded in the audit log, optimistic locking for
   `VersionedModel`); arrays use the bulk list serializer (apps.core.http.bulk).
+- `AppSerializer`: plain payloads (login, commands, webhooks, socket frames).
+- Both input bases refuse keys they would drop (`UnwritableFieldsMixin`): 400 `read_only` or
+  `unknown_field` naming the key, never a silent ignore.
 """
 
+import functools
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, ClassVar
 
 from django.db import models
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
@@ -27,6 +31,10 @@ from apps.core.records.services import object_create, object_update
 
 READ_ONLY_MESSAGE = "{name} is read-only; use a write serializer."
 VERSION_REQUIRED_MESSAGE = "Send the version you read (optimistic locking)."
+READ_ONLY_FIELD_MESSAGE = "This field cannot be set or changed here."
+UNKNOWN_FIELD_MESSAGE = "Unknown field; this endpoint accepts: {fields}."
+READ_ONLY_CODE = "read_only"
+UNKNOWN_FIELD_CODE = "unknown_field"
 # Serializer fields whose to_representation returns a value of this type unchanged.
 _IDENTITY_FIELDS: tuple[tuple[Any, type], ...] = (
     (serializers.CharField, str),  # includes EmailField, SlugField, URLField, RegexField
@@ -138,8 +146,89 @@ class ProjectedMethodField(serializers.SerializerMethodField):
         self.reads = tuple(reads)
 
 
-class AppSerializer(serializers.Serializer[Any]):
-    """A plain (non-model) serializer for command payloads such as login or password reset."""
+@functools.cache
+def model_field_names(model: type[models.Model]) -> frozenset[str]:
+    """The names a client may know a model's columns by: each field's name and attname
+    (`parent`, `parent_id`), many-to-many fields, and `pk`."""
+    names = {"pk"}
+    for field in model._meta.concrete_fields:
+        names.update((field.name, field.attname))
+    names.update(field.name for field in model._meta.many_to_many)
+    return frozenset(names)
+
+
+class UnwritableFieldsMixin(serializers.Serializer[Any]):
+    """Keys of an input that the write would drop silently are refused instead, each a 400
+    naming it, so a client never believes it changed what it cannot:
+
+    - a field the caller may not set here is `read_only` ("This field cannot be set or changed
+      here."): a read-only field of the serializer, a name in `refused_fields` (fields the
+      resource shows but this payload does not take, e.g. `email` on a profile update), and,
+      for model serializers, any column of the model the serializer does not write (`id`,
+      `created_at`, `is_staff`). An update may send the row's own `id` (a bulk update's rows
+      do; a single update's body may have their shape);
+    - any other key is `unknown_field` ("Unknown field; this endpoint accepts: ...") where
+      `refuse_unknown_fields` is set: every model write serializer, and the command payloads
+      that opt in. Plain serializers do not by default: some parse what the project does not
+      shape alone (a payment provider's webhook, whose provider adds fields; WebSocket frames,
+      which carry their `type`).
+
+    Field errors of the same input are reported with these, in one 400; in a bulk write each
+    is named by index (`3.id`).
+    """
+
+    refused_fields: ClassVar[Collection[str]] = ()
+    refuse_unknown_fields: ClassVar[bool] = False
+
+    def read_only_names(self) -> Collection[str]:
+        """Names refused as `read_only` beyond the serializer's read-only fields."""
+        return self.refused_fields
+
+    def names_this_row(self, key: str, data: Mapping[str, Any]) -> bool:
+        """True when `key` only names the row being changed (an update's own `id`)."""
+        return False
+
+    def unwritable_errors(self, data: Mapping[str, Any]) -> dict[str, list[ErrorDetail]]:
+        """`{key: [error]}` for each key of `data` this serializer would not write."""
+        fields = self.fields
+        errors: dict[str, list[ErrorDetail]] = {}
+        for key in data:
+            field = fields.get(key)
+            writable = field is not None and not (
+                field.read_only or isinstance(field, serializers.HiddenField)
+            )
+            if writable or self.names_this_row(key, data):
+                continue
+            if field is not None or key in self.read_only_names():
+                errors[key] = [ErrorDetail(READ_ONLY_FIELD_MESSAGE, code=READ_ONLY_CODE)]
+            elif self.refuse_unknown_fields:
+                accepted = ", ".join(
+                    name
+                    for name, candidate in fields.items()
+                    if not (candidate.read_only or isinstance(candidate, serializers.HiddenField))
+                )
+                message = UNKNOWN_FIELD_MESSAGE.format(fields=accepted or "nothing")
+                errors[key] = [ErrorDetail(message, code=UNKNOWN_FIELD_CODE)]
+        return errors
+
+    def to_internal_value(self, data: Any) -> Any:
+        """DRF's validation; the refused keys are reported with the field errors."""
+        refused = self.unwritable_errors(data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if refused and isinstance(exc.detail, Mapping):
+                raise ValidationError({**refused, **exc.detail}) from exc
+            raise
+        if refused:
+            raise ValidationError(refused)
+        return value
+
+
+class AppSerializer(UnwritableFieldsMixin, serializers.Serializer[Any]):
+    """A plain (non-model) serializer for command payloads such as login or password reset.
+    Read-only fields and `refused_fields` sent are refused; unknown keys only where
+    `refuse_unknown_fields` is set (UnwritableFieldsMixin)."""
 
 
 class AppModelSerializer(serializers.ModelSerializer[Any]):
@@ -220,8 +309,12 @@ class AppReadOnlyModelSerializer(AppModelSerializer):
         raise NotImplementedError(READ_ONLY_MESSAGE.format(name=type(self).__name__))
 
 
-class AppWriteOnlyModelSerializer(AppModelSerializer):
+class AppWriteOnlyModelSerializer(UnwritableFieldsMixin, AppModelSerializer):
     """Input: validates, then writes through the core services (audited, version-checked).
+
+    Keys it does not write are refused (UnwritableFieldsMixin): the model's other columns and
+    `Meta.read_only_fields` as `read_only` (except an update's own `id`), anything else as
+    `unknown_field`: send the write shape the schema documents, not a read representation.
 
     For a `VersionedModel` an update must carry `version`; `object_update` checks and
     increments it in one `UPDATE ... WHERE id = %s AND version = %s`, so of two concurrent
@@ -238,10 +331,24 @@ class AppWriteOnlyModelSerializer(AppModelSerializer):
         if meta is not None and not hasattr(meta, "list_serializer_class"):
             meta.list_serializer_class = AppBulkListSerializer
 
+    refuse_unknown_fields = True
+
     @property
     def model_class(self) -> Any:
         """The serializer's model."""
         return self.Meta.model
+
+    def read_only_names(self) -> Collection[str]:
+        """The model's columns, `Meta.read_only_fields` and `refused_fields`."""
+        declared = tuple(getattr(self.Meta, "read_only_fields", ()))
+        return model_field_names(self.model_class) | {*declared, *self.refused_fields}
+
+    def names_this_row(self, key: str, data: Mapping[str, Any]) -> bool:
+        """An update's `id` (or `pk`) equal to the row's own id."""
+        instance = self.instance
+        if key not in ("id", "pk") or instance is None or isinstance(instance, list | tuple):
+            return False
+        return str(data[key]) == str(instance.pk)
 
     # Set by the bulk list serializer, which checks uniqueness for the whole batch at once.
     check_live_uniqueness = True

@@ -10,11 +10,16 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.models import User
 from apps.core.api.audit import AuditLogViewSet
 from apps.core.api.rbac import FeatureViewSet, RoleViewSet, UserRolesAPIView
-from apps.core.api.trash import TrashListAPIView, TrashPurgeAPIView, TrashRestoreAPIView
+from apps.core.api.trash import (
+    TrashListAPIView,
+    TrashModelsAPIView,
+    TrashPurgeAPIView,
+    TrashRestoreAPIView,
+)
 from apps.core.exceptions import PURGE_PROTECTED_MESSAGE
 from apps.core.models import AuditLog, Feature, Role
 from apps.core.rbac.services import role_create
-from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE
+from apps.core.records.selectors import TRASH_MODEL_REQUIRED_MESSAGE, trash_models
 from apps.core.records.services import RESTORE_CONFLICT_MESSAGE
 from tests import api_cases as api
 from tests.core.factories import AuditLogFactory, FeatureFactory
@@ -345,3 +350,52 @@ def test_restore_answers_with_the_object_as_its_endpoint_shows_it() -> None:
     detail = assert_envelope(admin.get(api.api_url("catalog-product-detail", pk=product.pk)), 200)
     assert restored == detail["data"]
     assert restored["final_price"] == "10.00"
+
+
+class TestTrashModelsEndpoint(api.Action):
+    """The models that have a trash, with their sizes (issue 14: for the admin screen)."""
+
+    url_name = "trash-models"
+    view = TrashModelsAPIView
+    method = "get"
+
+    def call(self, user: User | None, url: str, payload: Any) -> Any:
+        return api.client_for(user).get(url)
+
+    def test_staff_see_every_model_with_a_trash_and_its_count(self) -> None:
+        TagFactory().soft_delete()
+        TagFactory().soft_delete()
+        TagFactory()
+        body = assert_envelope(api.client_for(self.permitted()).get(self.url), 200)
+        items = {item["model"]: item for item in body["data"]}
+        assert set(items) == set(trash_models())
+        assert "core.auditlog" not in items
+        assert items["testapp.tag"] == {
+            "model": "testapp.tag",
+            "app_label": "testapp",
+            "name": "tag",
+            "verbose_name": "tag",
+            "verbose_name_plural": "tags",
+            "count": 2,
+        }
+        assert items["catalog.product"]["count"] == 0
+        assert [item["model"] for item in body["data"]] == sorted(items)
+        assert body["meta"]["pagination"] is None
+
+    def test_others_see_the_models_they_may_delete_over_all_rows_only(self) -> None:
+        manager = UserFactory()
+        api.grant(manager, "catalog.products", ("retrieve", "delete"), "all")
+        api.grant(manager, "orders.orders", ("retrieve", "delete"), "own")
+        body = assert_envelope(api.client_for(manager).get(self.url), 200)
+        assert [item["model"] for item in body["data"]] == ["catalog.product"]
+        for label, status in (("catalog.product", 200), ("orders.order", 403)):
+            listed = api.client_for(manager).get(api.api_url("trash-list") + f"?model={label}")
+            assert listed.status_code == status  # the same rule as the trash list
+
+    def test_the_counts_take_one_query_whatever_the_number_of_models(self) -> None:
+        client = api.client_for(self.permitted())
+        client.get(self.url)
+        with CaptureQueriesContext(connection) as queries:
+            assert_envelope(client.get(self.url), 200)
+        counting = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert len(counting) == 1, [q["sql"] for q in counting]
