@@ -22,7 +22,7 @@ BENCH_SERVICES = DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_R
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install bench-install run migrate seed test test-services bench bench-smoke bench-services lint format typecheck worker beat schema clean
+.PHONY: client-check help install bench-install run migrate seed test test-services test-browser bench bench-smoke bench-services lint format typecheck worker beat schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,18 @@ test-services: install ## Run the suite against PostgreSQL and Redis, service-on
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
+# Chromium and its driver from the OS packages (CHROME_BIN / CHROMEDRIVER name others).
+CHROME_BIN ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
+CHROMEDRIVER ?= $(shell command -v chromedriver)
+
+test-browser: install ## Swagger UI and the admin in headless Chromium (screenshots in artifacts/screenshots/)
+	@test -n "$(CHROME_BIN)" && test -x "$(CHROME_BIN)" || { echo "make test-browser: Chromium not found;" \
+	"install it with: apt-get install -y chromium chromium-driver (or run .ci/browser)" >&2; exit 1; }
+	@test -n "$(CHROMEDRIVER)" && test -x "$(CHROMEDRIVER)" || { echo "make test-browser: chromedriver not found;" \
+	"install it with: apt-get install -y chromium-driver (or run .ci/browser)" >&2; exit 1; }
+	CHROME_BIN="$(CHROME_BIN)" CHROMEDRIVER="$(CHROMEDRIVER)" \
+	$(BIN)/pytest -m browser tests/browser
+
 bench: bench-install ## Benchmarks: read path and full stack vs DRF and ninja, core ratios, then orders/s, transfers/s, chat fan-out (PostgreSQL + Redis if reachable)
 	$(BIN)/pytest -m "bench and not services" -s -q tests/bench
 	@if $(SERVICES_REACHABLE); then echo "bench: orders, wallet transfers and chat fan-out on $(SERVICES_DATABASE_URL)"; \
@@ -81,6 +93,12 @@ bench-smoke: bench-install ## The full-stack benchmark's harness, tiny (SQLite, 
 
 bench-services: install ## Orders/s and transfers/s at 1/8/32 clients, chat fan-out to 100 sockets, on PostgreSQL + Redis
 	$(BENCH_SERVICES)
+
+client-check: install ## Types from the schema (openapi-typescript) and the sample client compiled by tsc --strict
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --format openapi-json \
+		--file clients/typescript/openapi.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error \
+		&& npm run --silent generate && npm run --silent check
 
 lint: install ## ruff check + format check
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.accounts.models import User
 from apps.core.platform.logging import build_formatter
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.openapi_contract import ContractError, contract
 
 SERVICES_SKIP_REASON = (
     "needs PostgreSQL and Redis: run `make test-services` "
@@ -70,6 +72,38 @@ def _no_publish_pause() -> Iterator[None]:
     yield
     PUBLISH_PAUSE.reset()
     BREAKER.reset()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _responses_match_the_schema() -> Iterator[None]:
+    """Every answer the test client gets under /api/v…/ must be what `/api/schema/` documents
+    (tests/openapi_contract.py). `OPENAPI_CONTRACT_REPORT=<file>` appends the violations to
+    that file instead of failing the tests (to survey a change, never in CI)."""
+    report = os.environ.get("OPENAPI_CONTRACT_REPORT")
+    original = Client.request
+
+    def request(self: Client, **environ: Any) -> Any:
+        response = original(self, **environ)
+        if getattr(response, "streaming", False):
+            return response
+        try:
+            contract().check(
+                environ.get("REQUEST_METHOD", "GET"),
+                environ.get("PATH_INFO", ""),
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+        except ContractError as violation:
+            if not report:
+                raise
+            with Path(report).open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(str(violation)) + "\n")
+        return response
+
+    Client.request = request  # type: ignore[method-assign]
+    yield
+    Client.request = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

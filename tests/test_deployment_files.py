@@ -33,6 +33,20 @@ def test_every_env_variable_read_by_settings_is_documented() -> None:
     assert not missing, f"add to .env.example: {missing}"
 
 
+def test_env_example_has_one_setting_per_line_each_with_its_comment() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    settings_lines = [line for line in lines if re.match(r"^# [A-Z][A-Z0-9_]*=", line)]
+    assert len(settings_lines) > 50
+    names = [line[2:].split("=", 1)[0] for line in settings_lines]
+    assert len(names) == len(set(names)), "a variable is listed twice"
+    for line in settings_lines:
+        value_and_comment = line.split("=", 1)[1]
+        assert "  # " in value_and_comment, f"no comment on the line: {line}"
+        assert value_and_comment.count("  # ") == 1, f"two settings on one line: {line}"
+    prose = [line for line in lines if line and not line.startswith("#")]
+    assert prose == [], "every line is a comment: settings are uncommented to be set"
+
+
 def test_the_image_build_sets_every_variable_production_requires() -> None:
     """collectstatic runs under production settings at build time; each variable they refuse
     to start without must be set there (tests/config/test_settings.py lists them)."""

@@ -3,7 +3,6 @@ the `message` of the socket frames (apps.chat.events)."""
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -65,12 +64,14 @@ class MessageSerializer(AppReadOnlyModelSerializer):
         """The sender's own id for the message, or null."""
         return message.client_id or None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": ["string", "null"], "format": "uri"})
     def get_attachment(self, message: Message) -> str | None:
-        """The attached file's URL (signed on S3), or null."""
+        """The attached file's absolute URL (signed on S3), or null."""
         if message.is_deleted or not message.attachment:
             return None
-        return str(message.attachment.url)
+        url = str(message.attachment.url)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class RoomSerializer(AppReadOnlyModelSerializer):

@@ -49,7 +49,7 @@ from apps.chat.services import (
 from apps.core.api.uploads import get_upload_api_view
 from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
-from apps.core.http.pagination import AppCursorPagination
+from apps.core.http.pagination import AppCursorPagination, AppPageOrCursorPagination
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
 from apps.core.idempotency.flow import REPLAY_HEADER
 from apps.core.models import PermissionScope
@@ -96,6 +96,7 @@ class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPI
     queryset = Room.objects.none()
     serializer_classes = {"retrieve": RoomSerializer, "create": RoomCreateSerializer}
     filter_backends = ()
+    pagination_class = AppPageOrCursorPagination  # `?pagination=cursor`: infinite scroll
     action_flags = {"read": "retrieve", "members": "update", "member_remove": "update"}
     cache_responses = True
     lookup_value_regex = UUID_PATTERN
@@ -108,17 +109,36 @@ class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPI
         """The caller's own rooms list, and the users (names shown as members)."""
         return (inbox_namespace(caller(self.request).pk), "accounts.user")
 
-    @extend_schema(tags=TAGS, responses={200: RoomSerializer(many=True)})
+    @extend_schema(
+        summary="List my chat rooms",
+        description=(
+            "The caller's rooms, latest activity first, each with its members, last message and "
+            "the caller's unread count."
+        ),
+        tags=TAGS,
+        responses={200: RoomSerializer(many=True)},
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Your rooms, latest activity first, each with its last message and your unread count."""
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(tags=TAGS, responses={200: RoomSerializer, 404: ErrorEnvelopeSerializer})
+    @extend_schema(
+        summary="Get a chat room",
+        description="One of the caller's rooms (another room is a 404).",
+        tags=TAGS,
+        responses={200: RoomSerializer, 404: ErrorEnvelopeSerializer},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One of your rooms (404 when you are not a member)."""
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Start a chat room",
+        description=(
+            "`kind: direct` with one other user's id in `members` answers the existing room of the"
+            " pair (200) or a new one (201); `kind: group` with a `name` creates a group the "
+            "caller owns (201)."
+        ),
         tags=TAGS,
         request=RoomCreateSerializer,
         responses={200: RoomSerializer, 201: RoomSerializer, 400: ErrorEnvelopeSerializer},
@@ -140,6 +160,10 @@ class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPI
         return AppResponse(answer, status=status)
 
     @extend_schema(
+        summary="Mark a room read",
+        description=(
+            "Marks the room read up to `message_id` and answers how many messages are still unread."
+        ),
         tags=TAGS,
         request=ReadSerializer,
         responses={
@@ -161,6 +185,8 @@ class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPI
         return AppResponse({"unread_count": count})
 
     @extend_schema(
+        summary="Add a member to a group",
+        description="The group's owner adds a user; answers the room with its members.",
         tags=TAGS,
         request=MemberAddSerializer,
         responses={201: RoomSerializer, 400: ErrorEnvelopeSerializer, 403: ErrorEnvelopeSerializer},
@@ -177,6 +203,11 @@ class RoomViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieveAPI
         return AppResponse(answer, status=http_status.HTTP_201_CREATED)
 
     @extend_schema(
+        summary="Remove a member from a group",
+        description=(
+            "The group's owner removes a member, or a member leaves (their own id). Their open "
+            "sockets on the room close with 4403."
+        ),
         tags=TAGS,
         request=None,
         responses={200: None, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer},
@@ -221,6 +252,7 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
     queryset = Message.objects.none()
     serializer_classes = {"retrieve": MessageSerializer, "create": MessageSendSerializer}
     filter_backends = ()
+    pagination_class = MessageCursorPagination  # the history's; `paginator` picks per request
     lookup_value_regex = UUID_PATTERN
 
     @property
@@ -252,19 +284,38 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
         return message_list_after(room_id=room.pk, after_seq=seq)
 
     @extend_schema(
-        tags=TAGS, parameters=[AFTER_PARAMETER], responses={200: MessageSerializer(many=True)}
+        summary="List a room's messages",
+        description=(
+            "Cursor pages of the room's messages, newest first. With `?after=<message id>`, the "
+            "messages after it, oldest first: the catch-up after a reconnect. Deleted messages "
+            "keep their place with an empty body."
+        ),
+        tags=TAGS,
+        parameters=[AFTER_PARAMETER],
+        responses={200: MessageSerializer(many=True)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The room's messages newest first; with `?after=<message id>`, the ones after it
         oldest first (catch-up after a reconnect). Deleted ones keep their place, empty."""
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(tags=TAGS, responses={200: MessageSerializer, 404: ErrorEnvelopeSerializer})
+    @extend_schema(
+        summary="Get a message",
+        description="One message of the room (a deleted one is a 404).",
+        tags=TAGS,
+        responses={200: MessageSerializer, 404: ErrorEnvelopeSerializer},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One message of the room (404 once deleted)."""
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Send a message",
+        description=(
+            "Sends `body` (1 to 4000 characters) to the room; members receive it on "
+            "`/ws/chat/{room_id}/`. Resending with a `client_id` already used answers the first "
+            "message and stores nothing."
+        ),
         tags=TAGS,
         request=MessageSendSerializer,
         responses={201: MessageSerializer, 404: ErrorEnvelopeSerializer},
@@ -286,7 +337,13 @@ class MessageViewSet(MemberScopedMixin, AppModelListAPIViewSet, AppModelRetrieve
         )
 
     @extend_schema(
-        tags=TAGS, responses={200: None, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer}
+        summary="Delete a message",
+        description=(
+            "Deletes a message (soft): its sender, the group's owner or a moderator. Members "
+            "receive `message.deleted`."
+        ),
+        tags=TAGS,
+        responses={200: None, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer},
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Delete a message (soft): its sender, the group's owner, or a moderator."""

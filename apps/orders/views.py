@@ -12,9 +12,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.exceptions import (
+    InsufficientFunds,
+    InsufficientStock,
+    InvalidTransition,
+    VersionConflict,
+)
 from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
-from apps.core.http.pagination import AppCursorPagination
+from apps.core.http.pagination import AppPageOrCursorPagination
 from apps.core.http.throttles import SCOPED_THROTTLES
 from apps.core.http.views import AppModelListAPIViewSet, AppModelRetrieveAPIViewSet
 from apps.core.models import PermissionScope
@@ -40,12 +46,6 @@ UUID_PATTERN = "[0-9a-fA-F-]{36}"
 TAGS = ["orders"]
 
 
-class OrderCursorPagination(AppCursorPagination):
-    """`?cursor=` pages for staff dashboards, newest first."""
-
-    ordering = ("-created_at", "-serial")
-
-
 class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
     """Customers place, read and cancel their own orders; staff (scope `all`) see every order
     and move it through the status flow."""
@@ -55,10 +55,17 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
     queryset = order_list()
     serializer_classes = {"retrieve": OrderSerializer, "create": OrderPlaceSerializer}
     filterset_class = OrderFilter
+    pagination_class = AppPageOrCursorPagination  # `?pagination=cursor`: infinite scroll
     search_fields = ("number",)
     ordering_fields = ("created_at", "total")
     action_flags = {"cancel": "update", "status": "update", "pay": "update"}
     idempotent_actions = ("create", "pay")
+    documented_errors = {  # business errors, for the schema (apps.core.http.openapi)
+        "create": (InsufficientStock,),
+        "cancel": (InvalidTransition, VersionConflict),
+        "status": (InvalidTransition, VersionConflict),
+        "pay": (InsufficientFunds, InvalidTransition),
+    }
     throttle_scope: str | None = None  # `payments` on pay (its @action)
     lookup_value_regex = UUID_PATTERN
 
@@ -66,22 +73,19 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
         """Every action reads through the list's selector."""
         return order_list()
 
-    @property
-    def paginator(self) -> Any:
-        """Cursor pages when asked for (`?cursor=` or `?pagination=cursor`), else page numbers."""
-        if not hasattr(self, "_order_paginator"):
-            query = self.request.query_params
-            cursor = "cursor" in query or query.get("pagination") == "cursor"
-            self._order_paginator = (
-                OrderCursorPagination() if cursor else self.pagination_class()  # type: ignore[misc]
-            )
-        return self._order_paginator
-
     def is_staff_caller(self) -> bool:
         """Superusers and callers whose scope on orders is `all`."""
         return self.caller_scope("update") == PermissionScope.ALL
 
     @extend_schema(
+        summary="Place an order",
+        description=(
+            "Places an order for the signed-in customer: takes the stock of every line at once "
+            "(all or nothing) and answers the order in `pending`, to be paid within "
+            "ORDER_PAYMENT_TIMEOUT_MINUTES. 1 to 50 lines, quantity 1 to 100, each product at most"
+            " once. Not enough stock is a 409 `insufficient_stock` whose `attr` is "
+            "`items.<i>.quantity`."
+        ),
         tags=TAGS,
         request=OrderPlaceSerializer,
         responses={201: OrderSerializer, 409: ErrorEnvelopeSerializer},
@@ -101,6 +105,12 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
         return AppResponse(answer, status=http_status.HTTP_201_CREATED)
 
     @extend_schema(
+        summary="Cancel an order",
+        description=(
+            "Cancels the order and returns its stock: the customer while it is `pending`, staff "
+            "also once `paid` (the wallet is refunded in full). Send the order's `version`. A "
+            "status that cannot be cancelled is a 409 `invalid_transition`."
+        ),
         tags=TAGS,
         request=OrderCancelSerializer,
         responses={200: OrderSerializer, 409: ErrorEnvelopeSerializer},
@@ -119,6 +129,12 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
         return AppResponse(self.get_response_serializer(order).data)
 
     @extend_schema(
+        summary="Pay an order from the wallet",
+        description=(
+            "Debits the customer's wallet by the order's total and marks it `paid`. Not enough "
+            "money is a 409 `insufficient_funds`; an order that is not `pending` is a 409 "
+            "`invalid_transition`."
+        ),
         tags=TAGS,
         request=None,
         responses={
@@ -140,6 +156,12 @@ class OrderViewSet(AppModelListAPIViewSet, AppModelRetrieveAPIViewSet):
         return AppResponse(self.get_response_serializer(order).data)
 
     @extend_schema(
+        summary="Move an order along (staff)",
+        description=(
+            "Staff move an order to `shipped`, `delivered` or `cancelled`, following the status "
+            "table; send the order's `version`. A move the table does not allow is a 409 "
+            "`invalid_transition`."
+        ),
         tags=TAGS,
         request=OrderStatusSerializer,
         responses={200: OrderSerializer, 409: ErrorEnvelopeSerializer},
@@ -180,12 +202,26 @@ class OrderExportViewSet(AppModelRetrieveAPIViewSet):
         """The caller's own exports."""
         return order_export_list_of(requester=self.request.user)
 
-    @extend_schema(tags=TAGS, responses={200: OrderExportSerializer})
+    @extend_schema(
+        summary="Poll an order export",
+        description=(
+            "The export's `status` (`pending`, `running`, `done`, `failed`) and `progress` "
+            "(0-100); once done, `file_url` is a time-limited link to the file. Poll every few "
+            "seconds, or listen for `export.progress` on `/ws/notifications/`."
+        ),
+        tags=TAGS,
+        responses={200: OrderExportSerializer},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """An export's status and progress, and its time-limited `file_url` once done."""
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Export orders (CSV or XLSX)",
+        description=(
+            "Starts an export of the orders the caller may see, filtered like the order list, and "
+            "answers at once (202) with the job to poll at `/api/v1/orders/exports/{id}/`."
+        ),
         tags=TAGS,
         request=OrderExportCreateSerializer,
         responses={202: OrderExportSerializer},

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.exceptions import AmountMismatch, InsufficientFunds, LimitExceeded, WebhookRejected
 from apps.core.http.envelope import AppResponse
 from apps.core.http.openapi import ErrorEnvelopeSerializer
 from apps.core.http.pagination import AppCursorPagination
@@ -61,7 +62,15 @@ class WalletAPIView(AppAPIView):
     feature = FEATURE
     permission_classes = (HasFeaturePermission,)
 
-    @extend_schema(tags=TAGS, responses={200: WalletSerializer})
+    @extend_schema(
+        summary="Get my wallet",
+        description=(
+            "The signed-in user's wallet: currency, balance (a decimal string) and when it last "
+            "changed."
+        ),
+        tags=TAGS,
+        responses={200: WalletSerializer},
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The caller's wallet: id, currency, balance, last change."""
         return self.send_response(wallet_balance(user_id=caller(request).pk))
@@ -88,7 +97,15 @@ class WalletTransactionViewSet(AppModelListAPIViewSet):
         """The caller's own wallet, whatever their scope."""
         return entry_list_of(user_id=caller(self.request).pk)
 
-    @extend_schema(tags=TAGS)
+    @extend_schema(
+        summary="List my wallet's movements",
+        description=(
+            "Every movement on the caller's wallet, newest first: `amount` is signed as the wallet"
+            " sees it, `balance_after` is the balance right after it. Filter by `kind` and by "
+            "local days (`created_from`, `created_to`, `tz`)."
+        ),
+        tags=TAGS,
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Movements on the caller's wallet; `amount` is signed as the wallet sees it."""
         return super().list(request, *args, **kwargs)
@@ -116,12 +133,26 @@ class TopUpViewSet(AppModelRetrieveAPIViewSet):
         self.throttle_scope = PAYMENTS_THROTTLE_SCOPE if self.action == "create" else None
         return super().get_throttles()
 
-    @extend_schema(tags=TAGS, responses={200: TopUpSerializer})
+    @extend_schema(
+        summary="Get a top-up",
+        description=(
+            "One of the caller's top-ups and its status (`pending` until the payment provider "
+            "confirms it)."
+        ),
+        tags=TAGS,
+        responses={200: TopUpSerializer},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One of the caller's top-ups (another user's is 404)."""
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Top up my wallet",
+        description=(
+            "Opens a checkout at the payment provider for `amount`: send the user to "
+            "`checkout_url`. The wallet is credited when the provider confirms the payment (a "
+            "`wallet.updated` event follows)."
+        ),
         tags=TAGS,
         request=TopUpCreateSerializer,
         responses={201: TopUpSerializer, 429: ErrorEnvelopeSerializer},
@@ -144,7 +175,15 @@ class TransferAPIView(AppAPIView):
     throttle_scope = PAYMENTS_THROTTLE_SCOPE
     idempotent_methods = ("POST",)
 
+    documented_errors = {"post": (InsufficientFunds, LimitExceeded)}  # for the schema
+
     @extend_schema(
+        summary="Send money to another user",
+        description=(
+            "Moves `amount` from the caller's wallet to the user with email `to`, at once. Not "
+            "enough money is a 409 `insufficient_funds`, a daily limit a 409 `limit_exceeded`; an "
+            "unknown recipient or oneself is a 400 on `to`."
+        ),
         tags=TAGS,
         request=TransferCreateSerializer,
         responses={201: TransferSerializer, 409: ErrorEnvelopeSerializer},
@@ -182,7 +221,15 @@ class ProviderWebhookAPIView(AppAPIView):
     throttle_classes = (AtomicScopedRateThrottle,)
     throttle_scope = "webhooks"
 
+    documented_errors = {"post": (WebhookRejected, AmountMismatch)}  # for the schema
+
     @extend_schema(
+        summary="Payment provider webhook",
+        description=(
+            "For the payment provider only: a signed event (HMAC-SHA256 of the raw body in "
+            "`X-Signature`) that confirms or fails a top-up. Each event is applied once; a bad "
+            "signature or an old timestamp is a 401."
+        ),
         tags=TAGS,
         request={"application/json": {"type": "object"}},
         responses={200: WebhookOutcomeSerializer, 401: ErrorEnvelopeSerializer},

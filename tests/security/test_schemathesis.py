@@ -71,7 +71,7 @@ from schemathesis.specs.openapi.checks import (
 
 from apps.accounts.models import User
 from apps.accounts.seed import DEMO_ADMIN_EMAIL, DEMO_CUSTOMER_EMAIL, DEMO_MANAGER_EMAIL
-from apps.catalog.models import Banner, Category, Product
+from apps.catalog.models import Banner, Category, Product, Tag
 from apps.chat.models import Message, Room
 from apps.chat.services import message_send, room_create_group
 from apps.core.models import AuditLog, Feature, Role
@@ -253,6 +253,7 @@ def demo_pools(customer: User, admin: User) -> dict[str, list[str]]:
         "banners": ids(Banner.objects.order_by("position")),
         "categories": ids(Category.objects.order_by("slug")),
         "products": ids(Product.objects.order_by("sku")),
+        "tags": ids(Tag.objects.order_by("name")),
         "rooms": [str(room.pk) for room in rooms],
         "messages": [
             ids(Message.objects.filter(room=room).order_by("created_at"))[0] for room in rooms

@@ -34,6 +34,11 @@ class LivenessAPIView(HealthAPIView):
     """`/health/live/`: the process is up and serving; touches nothing else."""
 
     @extend_schema(
+        summary="Liveness probe",
+        description=(
+            "200 while the process serves requests; checks nothing else. For orchestrators "
+            "(restart when it fails)."
+        ),
         tags=["health"],
         responses=inline_serializer("Liveness", {"status": serializers.CharField()}),
     )
@@ -46,6 +51,11 @@ class ReadinessAPIView(HealthAPIView):
     """`/health/ready/`: database, cache, broker and channel layer all answer; else 503."""
 
     @extend_schema(
+        summary="Readiness probe",
+        description=(
+            "200 when the database, the cache and the broker answer, 503 otherwise, with each "
+            "check's result. For load balancers (send traffic only when ready)."
+        ),
         tags=["health"],
         responses={
             200: inline_serializer(

@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -50,9 +49,9 @@ class RoleViewSet(AppModelViewSet):
     ordering_fields = ("code", "name", "created_at")
     http_method_names = ("get", "post", "put", "patch", "delete", "head", "options")
 
-    def bulk_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Roles are changed one at a time (each carries its whole permission list)."""
-        raise MethodNotAllowed(str(request.method))
+    # Roles are changed one at a time (each carries its whole permission list): no PATCH of
+    # the collection (AppRouter leaves it unrouted).
+    bulk_update = None  # type: ignore[assignment]
 
     def perform_create(self, serializer: Any) -> Any:
         """Create through the RBAC service (permissions, audit, cache invalidation)."""
@@ -72,13 +71,27 @@ class UserRolesAPIView(AppAPIView):
 
     permission_classes = (AllowAdminOnly,)
 
-    @extend_schema(tags=TAGS, responses={200: UserRolesSerializer})
+    @extend_schema(
+        summary="Get a user's roles",
+        description="The codes of the roles the user holds.",
+        tags=TAGS,
+        responses={200: UserRolesSerializer},
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The user's role codes."""
         user = get_object_or_404(get_user_model().objects.all(), pk=kwargs["user_id"])
         return self.send_response({"roles": user_role_codes(user=user)})
 
-    @extend_schema(tags=TAGS, request=UserRolesSerializer, responses={200: UserRolesSerializer})
+    @extend_schema(
+        summary="Set a user's roles",
+        description=(
+            "Gives the user exactly these roles (by code): the others are taken away. The user's "
+            "open sockets receive `roles.changed`."
+        ),
+        tags=TAGS,
+        request=UserRolesSerializer,
+        responses={200: UserRolesSerializer},
+    )
     def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Give the user exactly these roles."""
         user = get_object_or_404(get_user_model().objects.all(), pk=kwargs["user_id"])

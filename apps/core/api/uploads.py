@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -72,9 +73,11 @@ def _read_file(
     return serializer.validated_data["file"]
 
 
-def _attached_body(attached: AttachedFile) -> dict[str, Any]:
-    """`{id, <field>: url}` of the object that now holds the file."""
-    return {"id": str(attached.instance.pk), attached.target.field_name: attached.url}
+def _attached_body(attached: AttachedFile, request: Request) -> dict[str, Any]:
+    """`{id, <field>: url}` of the object that now holds the file (an absolute URL, as reads
+    show it; a storage's own absolute URL is kept as it is)."""
+    url = request.build_absolute_uri(attached.url)
+    return {"id": str(attached.instance.pk), attached.target.field_name: url}
 
 
 def get_upload_api_view(
@@ -115,6 +118,13 @@ def get_upload_api_view(
         upload_target = target
 
         @extend_schema(
+            summary=f"Upload the {model._meta.verbose_name}'s {field_name}",
+            description=(
+                f"Send the file as multipart form data in `file` (at most {max_size_mb:g} MB; "
+                f"{', '.join(allowed_types)}, recognised from the content, not the name). "
+                f"Answers the {model._meta.verbose_name}'s id and the file's absolute URL. "
+                "Larger files go through `/api/v1/uploads/presign/`."
+            ),
             tags=[model._meta.app_label],
             request={"multipart/form-data": FileUploadSerializer},
             responses={
@@ -139,7 +149,7 @@ def get_upload_api_view(
             )
             file = _read_file(request, target.max_bytes, FileUploadSerializer)
             attached = upload_attach(target=target, instance=instance, file=file)
-            return self.send_response(_attached_body(attached))
+            return self.send_response(_attached_body(attached, request))
 
     UploadAPIView.feature = target.feature
     UploadAPIView.owner_field = owner_field
@@ -150,6 +160,15 @@ def get_upload_api_view(
         f"Upload `{field_name}` of a {model._meta.verbose_name} (multipart `file`)."
     )
     return UploadAPIView
+
+
+# What `complete` answers: the object's id and its file field (named after the target).
+ATTACHED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"id": {"type": "string", "format": "uuid"}},
+    "required": ["id"],
+    "additionalProperties": {"type": "string", "format": "uri"},
+}
 
 
 class PresignRequestSerializer(AppSerializer):
@@ -177,8 +196,19 @@ class PresignAPIView(AppAPIView):
     """`POST /uploads/presign/`: where and how to upload a large file directly."""
 
     permission_classes = (IsAuthenticated,)
+    documented_errors: ClassVar[dict[str, tuple[type[APIException], ...]]] = {
+        "post": (NotFound,)  # an object the caller may not change (for the schema)
+    }
 
     @extend_schema(
+        summary="Start a direct upload",
+        description=(
+            "For large files: answers where to send the file (`url` and the form `fields` of "
+            "an S3 pre-signed POST, or a signed local URL) and an `upload_token` valid for "
+            "`expires_in` seconds. Post the file there, then call `/api/v1/uploads/complete/` "
+            "with the token. `target` is `app_label.model.field` (e.g. "
+            "`catalog.product.image`); an object the caller may not change is a 404."
+        ),
         tags=TAGS,
         request=PresignRequestSerializer,
         responses=inline_serializer(
@@ -221,7 +251,15 @@ class LocalUploadAPIView(AppAPIView):
     parser_classes = (MultiPartParser,)
 
     @extend_schema(
-        tags=TAGS, request={"multipart/form-data": FileUploadSerializer}, responses={200: None}
+        summary="Receive a direct upload (local storage)",
+        description=(
+            "The local stand-in for S3's pre-signed POST, used when media is on the filesystem: "
+            "post the file as multipart `file` to the `url` that `presign` answered. The "
+            "signed, expiring token in the path is the authorisation (no Bearer token)."
+        ),
+        tags=TAGS,
+        request={"multipart/form-data": FileUploadSerializer},
+        responses={200: None},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Store the file at the token's key (size-limited while reading)."""
@@ -236,7 +274,17 @@ class CompleteAPIView(AppAPIView):
 
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(tags=TAGS, request=CompleteRequestSerializer, responses={200: None})
+    @extend_schema(
+        summary="Finish a direct upload",
+        description=(
+            "Checks the uploaded file's size and type (from its content) and attaches it to "
+            "its object; answers the object's `id` and the field with the file's absolute URL "
+            "(e.g. `{id, image}`). A file that fails the checks is deleted (400)."
+        ),
+        tags=TAGS,
+        request=CompleteRequestSerializer,
+        responses={200: ATTACHED_SCHEMA},
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Size and sniffed type are checked on the stored bytes; a bad object is deleted."""
         serializer = CompleteRequestSerializer(data=request.data)
@@ -244,4 +292,4 @@ class CompleteAPIView(AppAPIView):
         attached = upload_complete(
             upload_token=serializer.validated_data["upload_token"], user=request.user
         )
-        return self.send_response(_attached_body(attached))
+        return self.send_response(_attached_body(attached, request))

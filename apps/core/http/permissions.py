@@ -92,6 +92,8 @@ class HasFeaturePermission(BasePermission):
 class AllowAdminOnly(BasePermission):
     """Staff users (those who may use the Django admin) and superusers."""
 
+    access_description = "admins (staff) only"
+
     def has_permission(self, request: Request, view: Any) -> bool:
         """True for staff."""
         user = request.user
@@ -102,6 +104,10 @@ class AllowTrashAccess(BasePermission):
     """Staff, or a user whose roles grant `delete` with scope `all` on the feature of the
     model named by the request (`?model=` or the URL): they may see and restore what they
     could delete, and nothing else."""
+
+    access_description = (
+        "staff, or users whose roles may delete every row of the model (scope `all`)"
+    )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """Staff, or the model's feature grants delete over all rows."""
@@ -119,6 +125,8 @@ class AllowTrashAccess(BasePermission):
 
 class AllowSuperuserOnly(BasePermission):
     """Superusers only (irreversible operations such as purging from the trash)."""
+
+    access_description = "superusers only"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """True for superusers."""
