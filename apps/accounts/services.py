@@ -10,6 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import exceptions
@@ -168,6 +169,25 @@ def user_tokens_revoke_all(*, user: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
     return len(created)
+
+
+def tokens_expired_purge(*, batch_size: int = 5000) -> int:
+    """Delete refresh-token records (outstanding and, with them, blacklisted) whose token has
+    expired: nothing can present them any more. In batches, so a large backlog never holds
+    one long transaction; safe to run twice and concurrently. Answers how many were deleted."""
+    deleted = 0
+    while True:
+        ids = list(
+            OutstandingToken.objects.filter(expires_at__lte=timezone.now())
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            BlacklistedToken.objects.filter(token_id__in=ids).delete()
+            count, _ = OutstandingToken.objects.filter(pk__in=ids).delete()
+        deleted += count
 
 
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:

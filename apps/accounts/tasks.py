@@ -33,3 +33,11 @@ def password_reset_email_send(user_id: str) -> bool:
         [user.email],
     )
     return True
+
+
+@app.task(name="accounts.tokens_expired_purge")
+def tokens_expired_purge_task() -> int:
+    """Beat, daily: delete the records of expired refresh tokens (outstanding and blacklisted)."""
+    from apps.accounts.services import tokens_expired_purge  # services import this module
+
+    return tokens_expired_purge()

@@ -235,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_flush": {"task": "core.outbox_flush", "schedule": 60.0},
     "core.idempotency_purge": {"task": "core.idempotency_purge", "schedule": 3600.0},
     "core.revoked_tokens_purge": {"task": "core.revoked_tokens_purge", "schedule": 3600.0},
+    "accounts.tokens_expired_purge": {
+        "task": "accounts.tokens_expired_purge",
+        "schedule": 24 * 3600.0,
+    },
     "core.uploads_abandoned_purge": {"task": "core.uploads_abandoned_purge", "schedule": 3600.0},
     "core.outbox_purge": {"task": "core.outbox_purge", "schedule": 24 * 3600.0},
     "orders.orders_cancel_unpaid": {"task": "orders.orders_cancel_unpaid", "schedule": 60.0},
@@ -425,18 +429,35 @@ SPECTACULAR_SETTINGS = {
     ],
     # One operation per tag group in Swagger, each tag described for frontends.
     "TAGS": [
-        {"name": "auth", "description": "Sign up, sign in (JWT pair), refresh, sign out, "
-         "the signed-in user's profile and password."},
-        {"name": "catalog", "description": "Categories, products, tags and banners: public "
-         "reads, writes for catalog editors."},
-        {"name": "orders", "description": "Placing, paying, cancelling and shipping orders; "
-         "order exports (CSV/XLSX, as jobs to poll)."},
-        {"name": "wallet", "description": "The user's wallet: balance, ledger, top-ups "
-         "through the payment provider and transfers."},
-        {"name": "chat", "description": "Rooms, members and messages (live delivery over "
-         "the WebSocket `/ws/chat/{room_id}/`)."},
-        {"name": "uploads", "description": "File uploads: pre-signed uploads and direct "
-         "image uploads."},
+        {
+            "name": "auth",
+            "description": "Sign up, sign in (JWT pair), refresh, sign out, "
+            "the signed-in user's profile and password.",
+        },
+        {
+            "name": "catalog",
+            "description": "Categories, products, tags and banners: public "
+            "reads, writes for catalog editors.",
+        },
+        {
+            "name": "orders",
+            "description": "Placing, paying, cancelling and shipping orders; "
+            "order exports (CSV/XLSX, as jobs to poll).",
+        },
+        {
+            "name": "wallet",
+            "description": "The user's wallet: balance, ledger, top-ups "
+            "through the payment provider and transfers.",
+        },
+        {
+            "name": "chat",
+            "description": "Rooms, members and messages (live delivery over "
+            "the WebSocket `/ws/chat/{room_id}/`).",
+        },
+        {
+            "name": "uploads",
+            "description": "File uploads: pre-signed uploads and direct image uploads.",
+        },
         {"name": "rbac", "description": "Admin: features, roles and the roles of users."},
         {"name": "audit", "description": "Admin: the append-only log of who changed what."},
         {"name": "trash", "description": "Admin: soft-deleted rows, restore and purge."},

@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.platform.logging import configure_logging
+
 from .base import *  # noqa: F403
-from .base import SILENCED_SYSTEM_CHECKS, env
+from .base import CACHE_ERROR_LOG_INTERVAL, LOG_JSON, SILENCED_SYSTEM_CHECKS, env
 
 MIN_SECRET_KEY_LENGTH = 50
 
@@ -53,3 +55,8 @@ if PAYMENT_PROVIDER == "fake" and not env.bool("PAYMENT_ALLOW_FAKE", default=Fal
 # core.I013 names the read serializers that keep DRF's model path: a hint for developers
 # (`make run`, `manage.py check` locally), not for a production deploy's output.
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "core.I013"]
+
+# Warnings and errors only, unless LOG_LEVEL says otherwise (a staging deployment sets INFO to
+# keep the per-request access lines; nginx keeps its own access log either way).
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
+configure_logging(level=LOG_LEVEL, json=LOG_JSON, cache_error_interval=CACHE_ERROR_LOG_INTERVAL)

@@ -229,3 +229,14 @@ def test_make_run_with_the_port_taken_is_one_line_naming_another() -> None:
         result.stderr
     )
     assert "migrate" not in result.stdout
+
+
+@pytest.mark.parametrize(("level", "expected"), [("", "WARNING"), ("INFO", "INFO")])
+def test_production_logs_warnings_by_default_and_staging_may_ask_for_more(
+    level: str, expected: str
+) -> None:
+    """Issue 15: production's root logger is at WARNING unless LOG_LEVEL says otherwise."""
+    probe = "import logging; print(logging.getLevelName(logging.getLogger().level))"
+    result = run_manage("shell", "-c", probe, **production_env(LOG_LEVEL=level))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == expected
