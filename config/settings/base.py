@@ -14,7 +14,9 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers
-from redis.backoff import NoBackoff
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from config.database_url import database_from_env
@@ -203,7 +205,23 @@ if REDIS_URL:
             # waiting before channels-redis drops new ones silently; the default 100 is
             # reached by one busy 100-member room (docs/performance.md, "Chat fan-out").
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A pooled connection Redis closed (a Redis restart, an idle timeout) is found
+                # by a PING before reuse and replaced: one reconnect on a connection error,
+                # never a retry on a timeout (a group send is not idempotent). Without this,
+                # the first socket per process after a Redis restart failed with a 500.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "health_check_interval": env.int(
+                            "CHANNELS_HEALTH_CHECK_SECONDS", default=10
+                        ),
+                        "retry": AsyncRetry(
+                            ExponentialBackoff(cap=0.2, base=0.02),
+                            1,
+                            supported_errors=(RedisConnectionError,),
+                        ),
+                    }
+                ],
                 "capacity": env.int("CHANNELS_CAPACITY", default=1000),
             },
         }

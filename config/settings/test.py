@@ -6,6 +6,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
@@ -50,7 +51,8 @@ if _WORKER:
         REDIS_URL = redis_database_shifted(REDIS_URL, -2 * _INDEX)
         for _alias in CACHES.values():
             _alias["LOCATION"] = REDIS_URL
-        CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": [REDIS_URL]}
+        _LAYER_HOSTS: list[dict[str, Any]] = CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]  # type: ignore[index]
+        _LAYER_HOSTS[0]["address"] = REDIS_URL
         CELERY_RESULT_BACKEND = REDIS_URL
     # Celery prefers CELERY_BROKER_URL from the environment over settings, so the workers may
     # share one broker database: a queue per worker keeps their messages apart.
