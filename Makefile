@@ -22,7 +22,7 @@ BENCH_SERVICES = DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_R
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: client-check help install bench-install run migrate seed test test-services test-browser bench bench-smoke bench-services lint format typecheck worker beat schema clean
+.PHONY: client-check help install bench-install cluster cluster-stop cluster-status cluster-smoke run migrate seed test test-services test-browser bench bench-smoke bench-services lint format typecheck worker beat schema clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -93,6 +93,27 @@ bench-smoke: bench-install ## The full-stack benchmark's harness, tiny (SQLite, 
 
 bench-services: install ## Orders/s and transfers/s at 1/8/32 clients, chat fan-out to 100 sockets, on PostgreSQL + Redis
 	$(BENCH_SERVICES)
+
+# The production topology on this machine (scripts/cluster.sh; docs/deployment.md): nginx with
+# TLS, gunicorn with uvicorn workers, a Celery worker and beat, PostgreSQL, Redis, moto's S3.
+cluster: install ## Start the production topology locally (nginx TLS :8443, gunicorn, Celery, S3); logs in .cluster/logs
+	scripts/cluster.sh start
+
+cluster-stop: ## Stop what `make cluster` started (safe to run twice)
+	scripts/cluster.sh stop
+
+cluster-status: ## Which processes of `make cluster` are running
+	scripts/cluster.sh status
+
+# Bounded: the smoke test takes about 15 s; CLUSTER_SMOKE_TIMEOUT caps it.
+CLUSTER_SMOKE_TIMEOUT ?= 300
+cluster-smoke: install ## Start the cluster, run its smoke test through nginx (tests/cluster), stop it
+	@scripts/cluster.sh start
+	@status=0; timeout $(CLUSTER_SMOKE_TIMEOUT) $(BIN)/pytest -m cluster -p no:cacheprovider tests/cluster \
+		|| status=$$?; \
+	if [ $$status -ne 0 ]; then echo "cluster-smoke: failed ($$status); last lines of each log:" >&2; \
+		for log in .cluster/logs/*.log; do echo "--- $$log" >&2; tail -n 15 "$$log" >&2; done; fi; \
+	scripts/cluster.sh stop; exit $$status
 
 client-check: install ## Types from the schema (openapi-typescript) and the sample client compiled by tsc --strict
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --format openapi-json \
