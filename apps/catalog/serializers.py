@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,6 +23,7 @@ UNKNOWN_TAG_MESSAGE = (
     "tags are created at /api/v1/catalog/tags/."
 )
 TAG_TYPE_MESSAGE = "Send a tag's name or id as a string."
+NUL = "\x00"  # no tag name holds it, and PostgreSQL refuses it in a query (a 500)
 _TAG_ROWS = "_catalog_tag_rows"  # per write: the tags every item names, found by one query
 
 
@@ -59,12 +61,15 @@ class TagNameOrIdField(serializers.RelatedField[Tag, Any, Any]):
     default_error_messages = {
         "does_not_exist": UNKNOWN_TAG_MESSAGE,
         "incorrect_type": TAG_TYPE_MESSAGE,
+        "null_characters_not_allowed": ProhibitNullCharactersValidator.message,
     }
 
     def to_internal_value(self, data: Any) -> Tag:
         """The tag whose id (first) or name is `data`."""
         if not isinstance(data, str):
             self.fail("incorrect_type")
+        if NUL in data:
+            self.fail("null_characters_not_allowed")
         by_pk, by_name = getattr(self.root, _TAG_ROWS)
         key = _as_uuid(data)
         found = by_pk.get(key) if key is not None else None
@@ -120,7 +125,12 @@ class TagListField(serializers.ManyRelatedField):
             return
         raw = getattr(root, "initial_data", None)
         items = raw if isinstance(raw, list) else [raw]
-        values = {value for item in items for value in self._sent(item) if isinstance(value, str)}
+        values = {
+            value
+            for item in items
+            for value in self._sent(item)
+            if isinstance(value, str) and NUL not in value
+        }
         ids = {key for key in map(_as_uuid, values) if key is not None}
         relation: Any = self.child_relation
         source = relation.queryset
