@@ -6,7 +6,8 @@
 - `worker`, `beat`: the Celery worker and the periodic task scheduler;
 - `migrate`: the one-off schema migration the other roles wait for;
 - `certs`: a local certificate authority and a TLS certificate signed by it, for nginx
-  (kept while valid; real certificates are mounted instead);
+  (kept while valid); an operator's own certificate (`tls.crt` and `tls.key` without the
+  local CA's `ca.crt`) is never replaced;
 - `buckets`: creates the media bucket on an S3-compatible store when it is missing;
 - `health <probe>`: the container health checks: `live` and `ready` (the web process's
   /health/ probes), `worker` (the worker answers a ping) and `beat` (the schedule is saved);
@@ -37,11 +38,12 @@ DEFAULT_BEAT_SCHEDULE = "/tmp/celerybeat-schedule"  # noqa: S108 - the only writ
 DEFAULT_BEAT_MAX_AGE = 600.0  # seconds: beat saves its schedule every 3 minutes at least
 DEFAULT_HEALTH_TIMEOUT = 5.0
 DEFAULT_TLS_DIR = "/certs"
-DEFAULT_TLS_HOSTNAMES = "localhost,s3.localhost,127.0.0.1"
+DEFAULT_TLS_HOSTNAMES = "localhost,api.localhost,s3.localhost,127.0.0.1"
 DEFAULT_TLS_DAYS = 397
 TLS_RENEW_BEFORE = timedelta(days=30)
 CERT_FILE, KEY_FILE, CA_FILE = "tls.crt", "tls.key", "ca.crt"
 HTTP_OK = 200
+BUCKET_ATTEMPTS = 10
 WILDCARD_HOST = "localhost"  # the Host a probe sends when ALLOWED_HOSTS is `*`
 
 USAGE = (
@@ -192,6 +194,16 @@ def _subject_alternative_names(names: Sequence[str]) -> list[Any]:
     return entries
 
 
+def certs_provided(directory: Path) -> bool:
+    """Whether `directory` holds an operator's certificate: `tls.crt` and `tls.key` without
+    the `ca.crt` this job writes beside its own."""
+    return (
+        (directory / CERT_FILE).is_file()
+        and (directory / KEY_FILE).is_file()
+        and not (directory / CA_FILE).is_file()
+    )
+
+
 def certs_current(directory: Path, names: Sequence[str], now: datetime) -> bool:
     """Whether the certificate in `directory` is there, covers `names` and stays valid for
     TLS_RENEW_BEFORE more at least."""
@@ -308,12 +320,17 @@ def bucket_ensure(env: Mapping[str, str]) -> bool:
     """Create AWS_STORAGE_BUCKET_NAME at AWS_S3_ENDPOINT_URL unless it exists (then False).
     Credentials come from the environment, as boto3 reads them."""
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import ClientError
 
     name = env["AWS_STORAGE_BUCKET_NAME"]
     region = env.get("AWS_S3_REGION_NAME") or "us-east-1"
     client = boto3.client(
-        "s3", endpoint_url=env.get("AWS_S3_ENDPOINT_URL") or None, region_name=region
+        "s3",
+        endpoint_url=env.get("AWS_S3_ENDPOINT_URL") or None,
+        region_name=region,
+        # A store still starting answers 502/503 through the proxy: retried with backoff.
+        config=Config(retries={"max_attempts": BUCKET_ATTEMPTS, "mode": "standard"}),
     )
     try:
         client.head_bucket(Bucket=name)
@@ -352,8 +369,12 @@ def health(probe: str, env: Mapping[str, str]) -> int:
 
 
 def certs(env: Mapping[str, str]) -> int:
-    """The `certs` job: TLS_DIR gets a certificate for TLS_HOSTNAMES, valid TLS_DAYS."""
+    """The `certs` job: TLS_DIR gets a certificate for TLS_HOSTNAMES, valid TLS_DAYS, unless
+    the operator put their own there."""
     directory = Path(env.get("TLS_DIR") or DEFAULT_TLS_DIR)
+    if certs_provided(directory):
+        print(f"TLS certificate provided in {directory}: kept")  # noqa: T201
+        return 0
     names = tls_names(env.get("TLS_HOSTNAMES") or DEFAULT_TLS_HOSTNAMES)
     days = int(env.get("TLS_DAYS") or DEFAULT_TLS_DAYS)
     written = certs_write(directory, names, days=days, now=datetime.now(UTC))

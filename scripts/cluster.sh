@@ -223,17 +223,10 @@ boto3.client(
 PY
 }
 
-seed() {
-    # The seed writes the demo logins to .demo-admin-password at the root, the file of the
-    # embedded default (`make run`): the developer's own file is set aside and put back, and
-    # the cluster's logins go to .cluster/demo-credentials.
-    local own="$ROOT/.demo-admin-password" kept="$CLUSTER_DIR/.demo-admin-password.kept"
-    [[ -e "$own" ]] && mv "$own" "$kept"
-    local status=0
-    "$BIN/python" manage.py seed >>"$LOGS/manage.log" 2>&1 || status=$?
-    if [[ -e "$own" ]]; then mv "$own" "$CREDENTIALS"; fi
-    [[ -e "$kept" ]] && mv "$kept" "$own"
-    ((status == 0)) || die "manage.py seed failed (see $LOGS/manage.log)"
+seed() {  # demo data; the logins go to .cluster/demo-credentials (DEMO_CREDENTIALS_FILE)
+    rm -f "$CREDENTIALS"
+    DEMO_CREDENTIALS_FILE="$CREDENTIALS" "$BIN/python" manage.py seed >>"$LOGS/manage.log" 2>&1 \
+        || die "manage.py seed failed (see $LOGS/manage.log)"
     [[ -s "$CREDENTIALS" ]] || die "the seed wrote no demo credentials (see $LOGS/manage.log)"
 }
 

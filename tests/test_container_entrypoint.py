@@ -20,7 +20,7 @@ import pytest
 from cryptography import x509
 
 from tests.config.test_settings import production_env
-from tests.processes import free_port
+from tests.processes import free_port, moto_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,6 +120,42 @@ def test_certs_writes_a_ca_signed_certificate_once_and_renews_it_near_expiry(
     assert entrypoint.certs_write(tmp_path, ["api.example.com"], days=90, now=now) is True
     later = now + timedelta(days=89)
     assert entrypoint.certs_write(tmp_path, ["api.example.com"], days=90, now=later) is True
+
+
+def test_certs_never_replaces_an_operators_certificate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tls.crt").write_text("the operator's chain")
+    (tmp_path / "tls.key").write_text("the operator's key")
+    assert entrypoint.main(["certs"], {"TLS_DIR": str(tmp_path)}) == 0
+    assert (tmp_path / "tls.crt").read_text() == "the operator's chain"
+    assert not (tmp_path / "ca.crt").exists()
+    assert "kept" in capsys.readouterr().out
+
+
+def test_certs_and_buckets_are_jobs_main_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`docker run IMAGE certs|buckets` run their job in this process (no exec)."""
+    assert entrypoint.main(["certs"], {"TLS_DIR": str(tmp_path), "TLS_HOSTNAMES": "a.test"}) == 0
+    assert (tmp_path / "tls.crt").is_file() and (tmp_path / "ca.crt").is_file()
+    made: list[str] = []
+    monkeypatch.setattr(entrypoint, "bucket_ensure", lambda env: made.append(env["B"]) or True)
+    assert entrypoint.main(["buckets"], {"AWS_STORAGE_BUCKET_NAME": "media", "B": "x"}) == 0
+    assert made == ["x"] and "bucket media: created" in capsys.readouterr().out
+
+
+def test_buckets_creates_the_bucket_once_on_a_real_s3_server(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with moto_s3(settings, bucket="other") as client:
+        endpoint = client.meta.endpoint_url
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")
+        env = {"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_ENDPOINT_URL": endpoint}
+        assert entrypoint.bucket_ensure(env) is True
+        assert entrypoint.bucket_ensure(env) is False  # already there
+        assert "media" in [b["Name"] for b in client.list_buckets()["Buckets"]]
 
 
 # ---------------------------------------------------------------------------------------------

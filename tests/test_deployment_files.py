@@ -6,7 +6,6 @@ also run for real (tests/test_container_entrypoint.py), and `make cluster` runs 
 topology (tests/cluster).
 """
 
-import fnmatch
 import json
 import re
 from pathlib import Path
@@ -102,29 +101,48 @@ def test_the_image_build_sets_every_variable_production_requires() -> None:
 # ---------------------------------------------------------------------------------------------
 # .dockerignore
 # ---------------------------------------------------------------------------------------------
+def docker_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as Docker matches it: anchored at the context's root, `*` and
+    `?` never cross a `/`, `**` crosses any number of folders (`**/` also none)."""
+    regex, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            regex, i = regex + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            regex, i = regex + ".*", i + 2
+        elif pattern[i] == "*":
+            regex, i = regex + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            regex, i = regex + "[^/]", i + 1
+        elif pattern[i] == "[":
+            close = pattern.index("]", i)
+            regex, i = regex + pattern[i : close + 1], close + 1
+        else:
+            regex, i = regex + re.escape(pattern[i]), i + 1
+    return re.compile(f"^{regex}$")
+
+
 def dockerignored(path: str, patterns: list[str]) -> bool:
-    """Whether Docker leaves `path` out of the build context: the last matching pattern
-    decides (`!` re-includes); a pattern matching a folder matches what is inside it."""
-    excluded = False
+    """Whether Docker leaves `path` out of the build context: the last pattern matching the
+    path or one of its parent folders decides (`!` re-includes)."""
     parts = path.split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
     for raw in patterns:
         negated = raw.startswith("!")
-        pattern = raw.removeprefix("!").rstrip("/")
-        candidates = [pattern]
-        if pattern.startswith("**/"):
-            candidates.append(pattern.removeprefix("**/"))
-        hit = any(
-            fnmatch.fnmatchcase(prefix, candidate)
-            or fnmatch.fnmatchcase(prefix.rsplit("/", 1)[-1], candidate)
-            if candidate.count("/") == 0 and candidate != pattern
-            else fnmatch.fnmatchcase(prefix, candidate)
-            for prefix in prefixes
-            for candidate in candidates
-        )
-        if hit:
+        matcher = docker_pattern(raw.removeprefix("!").strip("/"))
+        if any(matcher.match(prefix) for prefix in prefixes):
             excluded = not negated
     return excluded
+
+
+def test_the_matcher_follows_dockers_rules() -> None:
+    """`*.env` only at the root (the mistake this file once made), `**/*.env` anywhere."""
+    assert dockerignored("stack.env", ["*.env"])
+    assert not dockerignored("docker/stack.env", ["*.env"])
+    assert dockerignored("docker/stack.env", ["**/*.env"])
+    assert dockerignored("a/b/__pycache__/x.pyc", ["**/__pycache__/"])
+    assert not dockerignored(".env.example", ["**/.env.*", "!.env.example"])
 
 
 DOCKERIGNORE = [
@@ -149,6 +167,9 @@ DOCKERIGNORE = [
         ".cluster/tls/key.pem",
         ".venv/bin/python",
         "apps/core/__pycache__/models.cpython-311.pyc",
+        "config/.env",
+        "docker/certs/tls.key",
+        "apps/catalog/fixtures/local.sqlite3",
         "media/products/x.png",
         "tests/conftest.py",
     ],
@@ -194,12 +215,23 @@ def test_compose_declares_the_topology() -> None:
         assert service["env_file"] == ["docker/stack.env"]
 
 
-def test_the_entrypoint_knows_every_compose_role() -> None:
+def test_the_entrypoint_runs_every_compose_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each service's command reaches its role in docker/entrypoint.py: a process exec'd for
+    the long-running roles and migrate, a job run in place for certs and buckets."""
     from tests.test_container_entrypoint import entrypoint
 
-    for role in APP_ROLES:
-        known = entrypoint.role_command(role, {}) is not None or role in {"certs", "buckets"}
-        assert known, role
+    ran: list[Any] = []
+    monkeypatch.setattr(entrypoint, "_exec", lambda command: ran.append(command) or 0)
+    monkeypatch.setattr(entrypoint, "certs", lambda _env: ran.append("certs") or 0)
+    monkeypatch.setattr(entrypoint, "buckets", lambda _env: ran.append("buckets") or 0)
+    for name, service in sorted(app_services().items()):
+        ran.clear()
+        assert entrypoint.main(service["command"], {}) == 0, name
+        assert len(ran) == 1, name
+        if name in {"certs", "buckets"}:
+            assert ran == [name]
+        else:
+            assert ran[0] == entrypoint.role_command(name, {}), name
 
 
 def test_every_service_has_a_health_check_or_is_a_one_off_job() -> None:
@@ -306,7 +338,17 @@ def test_nginx_terminates_tls_redirects_http_and_upgrades_websockets(conf: str) 
     websocket = conf.split("location /ws/", 1)[1].split("location ", 1)[0]
     assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade;", websocket)
     assert re.search(r"proxy_set_header\s+Connection\s+\$connection_upgrade;", websocket)
-    assert "X-Forwarded-Proto $scheme" in conf and "X-Forwarded-For" in conf
+    # The client nginx saw (never a forwarded header passed through as sent), and the scheme.
+    forwarded = re.findall(r"proxy_set_header\s+X-Forwarded-For\s+(\S+);", conf)
+    assert forwarded and set(forwarded) <= {"$remote_addr", "$proxy_add_x_forwarded_for"}
+    assert re.search(r"proxy_set_header\s+X-Forwarded-Proto\s+\$scheme;", conf)
+    # A well-formed incoming trace id is kept, and nginx's own 413 is the API's envelope.
+    assert "map $http_x_request_id $trace_id" in conf
+    assert set(re.findall(r"proxy_set_header\s+X-Request-ID\s+(\S+);", conf)) == {"$trace_id"}
+    envelope = re.search(r"return 413 '(.+)';", conf)
+    assert envelope, "no 413 in the envelope"
+    body = json.loads(envelope.group(1).replace("$trace_id", "t"))
+    assert body["status"] == 413 and body["success"] is False and body["meta"]["trace_id"] == "t"
     assert "server_tokens off" in conf
 
 

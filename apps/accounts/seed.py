@@ -5,6 +5,7 @@ so the roles it hands out exist.
 """
 
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -37,6 +38,13 @@ def seed(*, command: BaseCommand) -> None:
         UserRole.objects.get_or_create(user=customer, role=Role.objects.get(code=CUSTOMER_ROLE))
 
 
+def credentials_path() -> Path:
+    """The file the demo logins go to: DEMO_CREDENTIALS_FILE, else CREDENTIALS_FILE at the
+    project root."""
+    configured = settings.DEMO_CREDENTIALS_FILE
+    return Path(configured) if configured else Path(settings.BASE_DIR) / CREDENTIALS_FILE
+
+
 def _seed_admin(*, command: BaseCommand) -> User:
     """The demo superuser, created once with a random password (the credentials file restarts)."""
     existing = User.objects.filter(email=DEMO_ADMIN_EMAIL).first()
@@ -45,13 +53,13 @@ def _seed_admin(*, command: BaseCommand) -> User:
         return existing
     password = secrets.token_urlsafe(12)
     admin = User.objects.create_superuser(DEMO_ADMIN_EMAIL, password, name="Demo Admin")
-    path = settings.BASE_DIR / CREDENTIALS_FILE
+    path = credentials_path()
     path.write_text(f"{DEMO_ADMIN_EMAIL} {password}\n")
     path.chmod(0o600)
     command.stdout.write(
         command.style.SUCCESS(
             ADMIN_CREATED_MESSAGE.format(
-                email=DEMO_ADMIN_EMAIL, password=password, file=CREDENTIALS_FILE
+                email=DEMO_ADMIN_EMAIL, password=password, file=credentials_path()
             )
         )
     )
@@ -64,8 +72,7 @@ def _seed_user(email: str, name: str, *, command: BaseCommand) -> User | None:
         return None
     password = secrets.token_urlsafe(12)
     user = User.objects.create_user(email, password, name=name)
-    path = settings.BASE_DIR / CREDENTIALS_FILE
-    with path.open("a") as handle:
+    with credentials_path().open("a") as handle:
         handle.write(f"{email} {password}\n")
     command.stdout.write(
         command.style.SUCCESS(USER_CREATED_MESSAGE.format(email=email, password=password))

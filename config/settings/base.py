@@ -523,6 +523,9 @@ ORDER_PAYMENT_GATEWAY = env.str(
 # built on it), the payment provider of new top-ups and the adapters by name, the webhook
 # secret and how old a webhook may be, how long a top-up may wait, daily transfer limits.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Where `manage.py seed` writes the demo logins it creates (default: .demo-admin-password at the
+# project root; a container, whose code is read-only, points it at a writable place).
+DEMO_CREDENTIALS_FILE = env.str("DEMO_CREDENTIALS_FILE", default="")
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake")
 PAYMENT_PROVIDERS = {"fake": "apps.wallet.providers.fake.FakeProvider"}
 PAYMENT_WEBHOOK_SECRET = env.str(

@@ -115,6 +115,21 @@ def test_seed_creates_the_demo_admin_once_and_prints_its_login(settings, tmp_pat
     assert UserRole.objects.filter(user=admin, role__code="admin").count() == 1
 
 
+def test_seed_writes_the_logins_where_demo_credentials_file_says(settings, tmp_path) -> None:
+    """A container's code is read-only: the logins go to a writable place instead."""
+    settings.BASE_DIR = tmp_path / "code"
+    settings.DEMO_CREDENTIALS_FILE = str(tmp_path / "writable" / "logins")
+    (tmp_path / "writable").mkdir()
+    out = io.StringIO()
+    call_command("seed", stdout=out)
+    lines = (tmp_path / "writable" / "logins").read_text().splitlines()
+    assert [line.split()[0] for line in lines] == [
+        DEMO_ADMIN_EMAIL, "manager@example.com", "customer@example.com",
+    ]  # fmt: skip
+    assert str(tmp_path / "writable" / "logins") in out.getvalue()
+    assert not (tmp_path / "code").exists()
+
+
 def test_seed_runs_each_apps_seed_module_in_installed_apps_order() -> None:
     names = [module.__name__ for module in seed_modules()]
     assert "apps.accounts.seed" in names
