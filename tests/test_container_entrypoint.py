@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,14 +149,16 @@ def test_certs_and_buckets_are_jobs_main_runs(
 def test_buckets_creates_the_bucket_once_on_a_real_s3_server(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # moto keeps its buckets per test process, across servers: a name of this test's own.
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
     with moto_s3(settings, bucket="other") as client:
         endpoint = client.meta.endpoint_url
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             monkeypatch.setenv(name, "testing")
-        env = {"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_ENDPOINT_URL": endpoint}
+        env = {"AWS_STORAGE_BUCKET_NAME": bucket, "AWS_S3_ENDPOINT_URL": endpoint}
         assert entrypoint.bucket_ensure(env) is True
         assert entrypoint.bucket_ensure(env) is False  # already there
-        assert "media" in [b["Name"] for b in client.list_buckets()["Buckets"]]
+        assert bucket in [b["Name"] for b in client.list_buckets()["Buckets"]]
 
 
 # ---------------------------------------------------------------------------------------------
