@@ -194,6 +194,17 @@ def _subject_alternative_names(names: Sequence[str]) -> list[Any]:
     return entries
 
 
+def _key_usage(**allowed: bool) -> Any:
+    """A KeyUsage extension allowing only the uses named (`key_cert_sign=True`, ...)."""
+    from cryptography import x509
+
+    uses = (
+        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+        "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+    )  # fmt: skip
+    return x509.KeyUsage(**{use: allowed.get(use, False) for use in uses})
+
+
 def certs_provided(directory: Path) -> bool:
     """Whether `directory` holds an operator's certificate: `tls.crt` and `tls.key` without
     the `ca.crt` this job writes beside its own."""
@@ -255,17 +266,7 @@ def certs_write(directory: Path, names: Sequence[str], *, days: int, now: dateti
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(ca_ski, critical=False)
@@ -283,17 +284,7 @@ def certs_write(directory: Path, names: Sequence[str], *, days: int, now: dateti
         .add_extension(x509.SubjectAlternativeName(_subject_alternative_names(names)), False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)

@@ -114,6 +114,11 @@ def test_certs_writes_a_ca_signed_certificate_once_and_renews_it_near_expiry(
     assert entrypoint.certs_write(tmp_path, names, days=90, now=now) is True
     leaf, ca = x509.load_pem_x509_certificates((tmp_path / "tls.crt").read_bytes())
     assert leaf.issuer == ca.subject
+    leaf.verify_directly_issued_by(ca)  # signed by the CA (raises otherwise)
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and not usage.key_cert_sign
+    ca_usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert ca_usage.key_cert_sign and ca_usage.crl_sign and not ca_usage.digital_signature
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.DNSName) == ["localhost", "s3.localhost"]
     assert (tmp_path / "tls.key").stat().st_mode & 0o077 == 0  # the key: its owner only
