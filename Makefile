@@ -18,7 +18,7 @@ BENCH_SERVICES = DATABASE_URL="$(SERVICES_DATABASE_URL)" REDIS_URL="$(SERVICES_R
 	CELERY_BROKER_URL="$(SERVICES_BROKER_URL)" REQUIRE_SERVICES=1 \
 	$(BIN)/pytest -m "bench and services" -s -q tests/bench
 
-# The benchmarks' own tools (requirements/bench.txt: django-ninja, uvicorn), never in production.
+# The benchmarks' own tools (requirements/bench.txt: django-ninja, pydantic), never in production.
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
