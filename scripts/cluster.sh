@@ -17,7 +17,7 @@
 #
 # The cluster is disposable: each start recreates its database, and Redis and the S3
 # server start empty. Its state lives in .cluster/ (git-ignored): env (the settings, with
-# generated secrets), tls/ (a self-signed certificate), logs/ (one file per process), run/
+# generated secrets), tls/ (a local CA and its certificate), logs/ (one file per process), run/
 # (pid files), demo-credentials (the seeded demo users' logins).
 # Every setting below can be overridden from the environment (docs/deployment.md).
 set -euo pipefail
@@ -110,7 +110,6 @@ port_open() { (: <"/dev/tcp/$1/$2") 2>/dev/null; }
 check_tools() {
     [[ -x "$NGINX" ]] || die "nginx not found: apt-get install -y nginx-light (or set NGINX)"
     [[ -x "$REDIS_SERVER" ]] || die "redis-server not found: apt-get install -y redis-server"
-    command -v openssl >/dev/null || die "openssl not found: apt-get install -y openssl"
     command -v setsid >/dev/null || die "setsid not found: apt-get install -y util-linux"
     local tool
     for tool in python gunicorn celery moto_server; do
@@ -130,14 +129,10 @@ check_ports() {
         "CLUSTER_*_PORT values)"
 }
 
-make_certificate() {
-    mkdir -p "$TLS"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
-        -subj "/CN=$CLUSTER_HOST" \
-        -addext "subjectAltName=DNS:$CLUSTER_HOST,DNS:localhost,IP:127.0.0.1" \
-        -keyout "$TLS/key.pem" -out "$TLS/cert.pem" >>"$LOGS/openssl.log" 2>&1 \
-        || die "openssl could not make the certificate (see $LOGS/openssl.log)"
-    chmod 600 "$TLS/key.pem"
+make_certificate() {  # the image's own `certs` job: a local CA and nginx's certificate
+    TLS_DIR="$TLS" TLS_HOSTNAMES="$CLUSTER_HOST,localhost,127.0.0.1" TLS_DAYS=30 \
+        "$BIN/python" "$ROOT/docker/entrypoint.py" certs >>"$LOGS/manage.log" 2>&1 \
+        || die "the certificate could not be made (see $LOGS/manage.log)"
 }
 
 write_env() {  # the settings of every process, with fresh secrets
@@ -172,7 +167,7 @@ AWS_SECRET_ACCESS_KEY='cluster'
 TRUSTED_PROXY_COUNT='1'
 SECURE_HSTS_SECONDS='0'
 LOG_LEVEL='$CLUSTER_LOG_LEVEL'
-REQUESTS_CA_BUNDLE='$TLS/cert.pem'
+REQUESTS_CA_BUNDLE='$TLS/ca.crt'
 PYTHONUNBUFFERED='1'
 GUNICORN_BIND='$CLUSTER_GUNICORN_BIND'
 GUNICORN_WORKERS='$CLUSTER_GUNICORN_WORKERS'
@@ -206,21 +201,9 @@ with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) a
 PY
 }
 
-create_bucket() {
-    "$BIN/python" - <<'PY'
-"""The media bucket on the cluster's S3 server."""
-import os
-
-import boto3
-
-boto3.client(
-    "s3",
-    endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"],
-    region_name=os.environ["AWS_S3_REGION_NAME"],
-    aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-    aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-).create_bucket(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"])
-PY
+create_bucket() {  # the image's own `buckets` job, on the cluster's S3 server
+    "$BIN/python" "$ROOT/docker/entrypoint.py" buckets >>"$LOGS/manage.log" 2>&1 \
+        || die "the media bucket could not be made (see $LOGS/manage.log)"
 }
 
 seed() {  # demo data; the logins go to .cluster/demo-credentials (DEMO_CREDENTIALS_FILE)
@@ -263,7 +246,7 @@ start_redis() {
 }
 
 ready() {
-    curl --silent --fail --max-time 5 --cacert "$TLS/cert.pem" \
+    curl --silent --fail --max-time 5 --cacert "$TLS/ca.crt" \
         --resolve "$CLUSTER_HOST:$CLUSTER_HTTPS_PORT:$CLUSTER_LISTEN" \
         -o /dev/null "$BASE_URL/health/ready/"
 }
@@ -329,7 +312,7 @@ cmd_env() {
     cat <<EOF
 CLUSTER_URL=$BASE_URL
 CLUSTER_HTTP_URL=http://$CLUSTER_HOST:$CLUSTER_HTTP_PORT
-CLUSTER_CA=$TLS/cert.pem
+CLUSTER_CA=$TLS/ca.crt
 CLUSTER_ENV_FILE=$ENV_FILE
 CLUSTER_CREDENTIALS=$CREDENTIALS
 CLUSTER_LOGS=$LOGS

@@ -10,13 +10,25 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 from django.db import connection
+
+
+def eventually(check: Callable[[], Any], *, within: float = 10.0, interval: float = 0.1) -> Any:
+    """The first truthy value of `check()`, polled every `interval` seconds (a process outside
+    the test catching up), or None when `within` seconds pass without one."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
 
 
 def free_port() -> int:

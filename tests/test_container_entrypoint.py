@@ -2,7 +2,6 @@
 (config/gunicorn.conf.py), run for real: the health checks against gunicorn with uvicorn
 workers under production settings, which refuses a probe the old image sent."""
 
-import importlib.util
 import logging
 import os
 import subprocess
@@ -21,21 +20,10 @@ import pytest
 from cryptography import x509
 
 from tests.config.test_settings import production_env
+from tests.container import GUNICORN_CONF, entrypoint, load
 from tests.processes import free_port, moto_s3
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load(path: Path, name: str) -> ModuleType:
-    """Import a file that is not in a package (the entry point, gunicorn's settings)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-entrypoint = load(ROOT / "docker" / "entrypoint.py", "container_entrypoint")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,7 +163,7 @@ def gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType
         monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return load(ROOT / "config" / "gunicorn.conf.py", "gunicorn_settings")
+    return load(GUNICORN_CONF, "gunicorn_settings")
 
 
 def test_every_gunicorn_knob_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -218,7 +218,7 @@ def test_compose_declares_the_topology() -> None:
 def test_the_entrypoint_runs_every_compose_role(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each service's command reaches its role in docker/entrypoint.py: a process exec'd for
     the long-running roles and migrate, a job run in place for certs and buckets."""
-    from tests.test_container_entrypoint import entrypoint
+    from tests.container import entrypoint
 
     ran: list[Any] = []
     monkeypatch.setattr(entrypoint, "_exec", lambda command: ran.append(command) or 0)

@@ -20,6 +20,9 @@ import pytest
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from tests.envelope import assert_envelope
+from tests.processes import eventually
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTROL = ROOT / "scripts" / "cluster.sh"
 HTTP_TIMEOUT = 15.0  # seconds any one request may take
@@ -27,28 +30,34 @@ WS_TIMEOUT = 10.0  # seconds a socket waits for an expected frame
 SERVED_BY = "X-Served-By"  # the gunicorn worker's pid (GUNICORN_SERVED_BY_HEADER in the cluster)
 
 
-def eventually(
-    check: Callable[[], Any], *, timeout: float, interval: float = 0.25, what: str
-) -> Any:
-    """Poll `check` until it returns something truthy (returned) or `timeout` seconds pass
-    (a failure naming `what` and the last value seen)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"{what}: not within {timeout:.0f} s (last: {last!r})")
+def within(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """The first truthy value of `check()` within `seconds`; a failure naming `what`."""
+    value = eventually(check, within=seconds, interval=0.25)
+    if not value:
+        pytest.fail(f"{what}: not within {seconds:.0f} s")
+    return value
 
 
-@dataclass
 class Answer:
-    """One HTTP answer: status, parsed envelope (or None) and headers."""
+    """One HTTP answer, readable as the suite reads the test client's (`status_code`,
+    `answer["Header"]`, `json()`), so tests/envelope.py's assertions apply to it."""
 
-    status: int
-    body: Any
-    headers: Any
+    def __init__(self, response: requests.Response) -> None:
+        """Wrap `response`; its JSON body is parsed once, when it has one."""
+        self.response = response
+        self.headers = response.headers
+        self.status = self.status_code = response.status_code
+        self.content = response.content
+        json_body = "json" in response.headers.get("Content-Type", "")
+        self.body: Any = response.json() if json_body else None
+
+    def __getitem__(self, header: str) -> str:
+        """A header's value (case-insensitive)."""
+        return str(self.headers[header])
+
+    def json(self) -> Any:
+        """The parsed body."""
+        return self.body
 
     @property
     def data(self) -> Any:
@@ -70,7 +79,7 @@ class Cluster:
 
     @property
     def ca(self) -> str:
-        """The cluster's self-signed certificate (the only one trusted here)."""
+        """The local CA of the cluster's certificate (the only one trusted here)."""
         return self.env["CLUSTER_CA"]
 
     def request(
@@ -96,17 +105,13 @@ class Cluster:
             allow_redirects=False,
             **kwargs,
         )
-        body = None
-        if "json" in response.headers.get("Content-Type", ""):
-            body = response.json()
-        return Answer(response.status_code, body, response.headers)
+        return Answer(response)
 
     def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Answer:
-        """`request`, asserting the status and the success envelope."""
+        """`request`, asserting the status and the whole success envelope."""
         answer = self.request(method, path, **kwargs)
         assert answer.status == status, f"{method} {path}: {answer.status} {answer.body}"
-        assert answer.body["success"] is True and answer.body["status"] == status
-        assert answer.headers["X-Request-ID"] == answer.body["meta"]["trace_id"]
+        assert_envelope(answer, status)
         return answer
 
     def login(self, email: str, password: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_container_entrypoint import entrypoint
+from tests.container import entrypoint
 
 pytestmark = pytest.mark.cluster
 

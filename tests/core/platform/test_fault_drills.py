@@ -12,10 +12,8 @@ test_redis_drill.py.
 
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any
 
 import pytest
 import redis
@@ -29,7 +27,15 @@ from tests import api_cases as api
 from tests.catalog.factories import CategoryFactory, ProductFactory, product_payload
 from tests.factories import UserFactory
 from tests.http import timed_call as call
-from tests.processes import ROOT, RedisServer, TcpProxy, _test_database_env, asgi_server, free_port
+from tests.processes import (
+    ROOT,
+    RedisServer,
+    TcpProxy,
+    _test_database_env,
+    asgi_server,
+    eventually,
+    free_port,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -45,16 +51,6 @@ DRILL_ENV = {
 # With PostgreSQL down a request waits at most the pool's timeout (DB_POOL_TIMEOUT, 2 s by
 # default) for a connection.
 DB_WAIT_LIMIT = 3.0
-
-
-def eventually(check: Any, within: float = 10.0) -> bool:
-    """True once `check()` is true (polled every tenth of a second)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)  # a bounded poll for a process outside the test to catch up
-    return False
 
 
 def broker_messages(port: int) -> int:

@@ -2,7 +2,6 @@
 which is killed and started again while clients call the API."""
 
 import json
-import time
 import urllib.error
 import urllib.request
 from http import HTTPStatus
@@ -14,19 +13,16 @@ from tests import api_cases as api
 from tests.catalog.factories import ProductFactory
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.http import timed_call
-from tests.processes import RedisServer, asgi_server, free_port
+from tests.processes import RedisServer, asgi_server, eventually, free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def recovered(base: str, path: str, body: Any, within: float = 5.0) -> bool:
     """True once `path` answers 200 again (the breaker reopens to Redis within a second)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if timed_call(base, path, body=body)[0] == HTTPStatus.OK:
-            return True
-        time.sleep(0.1)  # a bounded poll for the breaker's half-second window
-    return False
+    return bool(
+        eventually(lambda: timed_call(base, path, body=body)[0] == HTTPStatus.OK, within=within)
+    )
 
 
 def test_with_redis_killed_reads_answer_fast_logins_refuse_and_all_recovers() -> None:
