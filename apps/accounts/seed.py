@@ -58,9 +58,7 @@ def _seed_admin(*, command: BaseCommand) -> User:
     path.chmod(0o600)
     command.stdout.write(
         command.style.SUCCESS(
-            ADMIN_CREATED_MESSAGE.format(
-                email=DEMO_ADMIN_EMAIL, password=password, file=credentials_path()
-            )
+            ADMIN_CREATED_MESSAGE.format(email=DEMO_ADMIN_EMAIL, password=password, file=path)
         )
     )
     return admin
